@@ -1,0 +1,34 @@
+#!/bin/bash
+# Install every Debian package the workbench needs.  Idempotent: installs only
+# what is missing, and does nothing (not even apt-get update) when all is there.
+. "$(dirname "$0")/lib.sh"
+
+PACKAGES=(
+	# kernel build
+	build-essential flex bison bc cpio kmod libelf-dev libssl-dev ccache
+	# fetching and unpacking the base, the work tree
+	git xz-utils ca-certificates
+	# booting and testing: QEMU (TCG or KVM), busybox for the guest's reboot
+	qemu-system-x86 busybox-static
+	# checkpatch, the runner and its unit tests
+	perl python3
+	# cross-compile checks of the selftests
+	gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} = 0 ]; then
+	log "deps: all ${#PACKAGES[@]} packages installed"
+	exit 0
+fi
+
+log "deps: missing: ${missing[*]}"
+[ "$(id -u)" = 0 ] || die "installing packages needs root; run as root, or: sudo apt-get install ${missing[*]}"
+run apt-get update -q ||
+	die "apt-get update failed: is Debian's archive reachable (see /etc/apt/sources.list*)?"
+DEBIAN_FRONTEND=noninteractive run apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+	die "apt-get install failed for: ${missing[*]}"

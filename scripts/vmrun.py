@@ -1,0 +1,383 @@
+#!/usr/bin/env python3
+"""Boot the built kernel in QEMU and run a suite of KVM selftests in it.
+
+usage: vmrun.py [--suite NAME | --test NAME] [--modes tdp,legacy,shadow]
+                [--flavor debug] [--repeat N] [--accel auto|tcg|kvm]
+                [--param MOD.PARAM=VAL ...] [--out DIR]
+
+One boot per MMU mode.  The guest sees the host's root filesystem read-only
+(9p) and the run directory read-write; scripts/guest-init.sh runs the plan.
+Each test gets a verdict from its exit status and from the kernel log printed
+while it ran (scripts/logscan.py):
+    crashed > failed > passed > skipped.
+Writes DIR/<mode>/{console.log,plan,results,logs/}, DIR/results.json and
+DIR/summary.txt; the last line printed is "N passed, N failed, N skipped".
+"""
+import argparse
+import configparser
+import json
+import os
+import queue
+import re
+import shlex
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import logscan  # noqa: E402
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("BUILD", os.path.join(TOP, "build"))
+SUITES = os.path.join(TOP, "suites.cfg")
+ALLOWLIST = os.path.join(TOP, "kcsan-allowlist.txt")
+
+# MMU modes: extra kernel command line, and module parameters that prove it.
+# Both vendors' parameters are given; only the loaded module's apply.
+MODES = {
+    "tdp": ("", {"svm": ["kvm.tdp_mmu=Y", "kvm_amd.npt=Y"], "vmx": ["kvm.tdp_mmu=Y", "kvm_intel.ept=Y"]}),
+    "legacy": ("kvm.tdp_mmu=0", {"svm": ["kvm.tdp_mmu=N", "kvm_amd.npt=Y"], "vmx": ["kvm.tdp_mmu=N", "kvm_intel.ept=Y"]}),
+    "shadow": ("kvm_amd.npt=0 kvm_intel.ept=0", {"svm": ["kvm_amd.npt=N"], "vmx": ["kvm_intel.ept=N"]}),
+}
+RANK = {"CRASH": 4, "FAIL": 3, "PASS": 2, "XFAIL": 1, "SKIP": 0}
+KSFT_SKIP = 4
+BOOT_TIMEOUT = 600     # seconds from QEMU start to the first test
+GRACE = 60             # beyond a test's own timeout before the VM is killed
+FIELDS = {"cmd", "args", "groups", "timeout", "modes", "check", "known"}
+
+
+class Error(Exception):
+    pass
+
+
+def load_suites(path=SUITES):
+    """Return {test name: dict of fields} from the suite file."""
+    cp = configparser.ConfigParser(interpolation=None, comment_prefixes=("#",), inline_comment_prefixes=None)
+    cp.optionxform = str
+    with open(path, encoding="utf-8") as f:
+        cp.read_file(f)
+    tests = {}
+    for name in cp.sections():
+        sec = dict(cp[name])
+        unknown = set(sec) - FIELDS
+        if unknown:
+            raise Error(f"{path}: [{name}]: unknown field(s) {', '.join(sorted(unknown))}")
+        if "cmd" not in sec or "groups" not in sec:
+            raise Error(f"{path}: [{name}] needs 'cmd' and 'groups'")
+        modes = sec.get("modes", " ".join(MODES)).split()
+        for m in modes:
+            if m not in MODES:
+                raise Error(f"{path}: [{name}]: unknown mode '{m}' (modes: {' '.join(MODES)})")
+        known = {}
+        for line in sec.get("known", "").strip().splitlines():
+            mode, _, why = line.partition(":")
+            if mode.strip() not in list(MODES) + ["all"] or not why.strip():
+                raise Error(f"{path}: [{name}]: 'known' lines are 'MODE|all: reason'")
+            known[mode.strip()] = why.strip()
+        tests[name] = {
+            "cmd": sec["cmd"],
+            "args": sec.get("args", ""),
+            "groups": sec["groups"].split(),
+            "timeout": int(sec.get("timeout", "300")),
+            "modes": modes,
+            "check": sec.get("check", "").split(),
+            "known": known,
+        }
+    return tests
+
+
+def select(tests, suite=None, names=None):
+    if names:
+        bad = [n for n in names if n not in tests]
+        if bad:
+            raise Error(f"no test named {', '.join(bad)} in {SUITES}")
+        return {n: tests[n] for n in names}
+    sel = {n: t for n, t in tests.items() if suite in t["groups"]}
+    if not sel:
+        groups = sorted({g for t in tests.values() for g in t["groups"]})
+        raise Error(f"suite '{suite}' has no tests (suites: {', '.join(groups)})")
+    return sel
+
+
+def host_vendor():
+    flags = open("/proc/cpuinfo").read()
+    return "vmx" if re.search(r"\bvmx\b", flags) else "svm" if re.search(r"\bsvm\b", flags) else None
+
+
+def pick_accel(want):
+    """KVM only where it can run a guest that itself sees SVM/VMX, else TCG."""
+    vendor = host_vendor()
+    usable = vendor is not None and os.access("/dev/kvm", os.R_OK | os.W_OK)
+    why = ("/dev/kvm is usable and the host CPU has " + vendor) if usable else \
+        ("the host CPU has no vmx/svm flag" if vendor is None else "/dev/kvm is not accessible")
+    if want == "kvm" and not usable:
+        raise Error(f"--accel kvm: KVM cannot run a guest with nested virtualization here ({why})")
+    if want == "tcg" or not usable:
+        return "tcg", ["-accel", "tcg", "-cpu", "EPYC,+svm,+npt"], "svm", why
+    return "kvm", ["-accel", "kvm", "-cpu", "host"], vendor, why
+
+
+def write_plan(path, tests, mode, vendor, selftests, repeat, params):
+    """One line per test run: name timeout checks command."""
+    entries = []
+    with open(path, "w", encoding="utf-8") as f:
+        for name, t in tests.items():
+            if mode not in t["modes"]:
+                continue
+            cmd = t["cmd"] if t["cmd"].startswith("/") else os.path.join(selftests, t["cmd"])
+            checks = MODES[mode][1][vendor] + t["check"] + params
+            for i in range(1, repeat + 1):
+                run = f"{name}#{i}" if repeat > 1 else name
+                f.write(f"{run} {t['timeout']} {','.join(checks) or '-'} {cmd} {t['args']}\n".rstrip() + "\n")
+                entries.append((run, name))
+    return entries
+
+
+def qemu_command(kernel, rundir, accel_args, mode, params, mem, smp):
+    append = " ".join(filter(None, [
+        "console=ttyS0", "panic=-1", "printk.devkmsg=on", "rootfstype=9p", "root=/dev/root",
+        "rootflags=trans=virtio,version=9p2000.L,msize=262144", "ro",
+        f"init={TOP}/scripts/guest-init.sh", f"KVMLTS_TOP={TOP}",
+        MODES[mode][0], " ".join(params)]))
+    return ["qemu-system-x86_64", *accel_args, "-smp", str(smp), "-m", mem,
+            "-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio",
+            "-kernel", kernel, "-append", append,
+            "-fsdev", "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap",
+            "-device", "virtio-9p-pci,fsdev=root,mount_tag=/dev/root",
+            "-fsdev", f"local,id=run,path={rundir},security_model=none",
+            "-device", "virtio-9p-pci,fsdev=run,mount_tag=kvmlts"]
+
+
+def boot(cmd, rundir, plan, progress):
+    """Run QEMU, copy the console to console.log, kill it on a timeout.
+
+    Returns a short reason when the VM had to be killed, else None."""
+    timeouts = {run: t for run, t in plan}
+    console = open(os.path.join(rundir, "console.log"), "w", encoding="utf-8", errors="replace")
+    qlog = open(os.path.join(rundir, "qemu.log"), "w")
+    print("$ " + " ".join(shlex.quote(c) for c in cmd), file=qlog, flush=True)
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=qlog)
+    lines = queue.Queue()
+
+    def reader():
+        for raw in proc.stdout:
+            lines.put(raw.decode("utf-8", "replace"))
+        lines.put(None)
+
+    threading.Thread(target=reader, daemon=True).start()
+    deadline, killed = time.time() + BOOT_TIMEOUT, None
+    current = "boot"
+    while True:
+        try:
+            line = lines.get(timeout=5)
+        except queue.Empty:
+            line = ""
+        if line is None:
+            break
+        if line:
+            console.write(line)
+            console.flush()
+            m = logscan.MARKER.search(line)
+            if m and m.group(1) == "BEGIN":
+                current = m.group(2)
+                deadline = time.time() + timeouts.get(current, 300) + GRACE
+                progress(f"  .. {current} started")
+            elif m and m.group(1) == "END":
+                progress(f"  .. {m.group(2)} exited rc={m.group(3)} after {m.group(4)}s")
+                current, deadline = "between tests", time.time() + GRACE
+            elif m and m.group(1) == "DONE":
+                current, deadline = "shutdown", time.time() + GRACE
+        if time.time() > deadline:
+            killed = f"killed: no progress during {current}"
+            proc.kill()
+            break
+    proc.wait()
+    console.close()
+    return killed
+
+
+def judge(rundir, mode, plan, tests, killed, allow):
+    """Return one result dict per planned run."""
+    with open(os.path.join(rundir, "console.log"), encoding="utf-8", errors="replace") as f:
+        raw = f.readlines()
+    segs, done = logscan.split(raw)
+    by_name = {s.name: s for s in segs}
+    results, boot_reports = [], []
+    for seg in segs:
+        if seg.name not in dict(plan):
+            boot_reports += [r for r in logscan.scan(seg.lines, allow) if not r.allowed]
+    tail = [logscan.strip(x) for x in raw[-15:]]
+    for run, name in plan:
+        seg = by_name.get(run)
+        log = os.path.join(rundir, "logs", run + ".log")
+        res = {"test": name, "run": run, "mode": mode, "secs": None, "reports": [], "allowed": []}
+        if seg is None:
+            res.update(verdict="CRASH" if not done else "FAIL",
+                       reason=killed or "never started: the guest died earlier", console_tail=tail)
+        elif not seg.ended:
+            res.update(verdict="CRASH", reason=killed or "no status came back (guest crashed?)", console_tail=tail)
+        else:
+            res["secs"] = seg.secs
+            if seg.rc == 0:
+                res.update(verdict="PASS", reason="")
+            elif seg.rc == KSFT_SKIP:
+                res.update(verdict="SKIP", reason=skip_reason(log))
+            elif seg.rc == 124 or seg.rc == 137:
+                res.update(verdict="FAIL", reason=f"timeout after {tests[name]['timeout']}s")
+            elif seg.rc == 125:
+                res.update(verdict="FAIL", reason="check failed: " + first_line(log, "check "))
+            else:
+                res.update(verdict="FAIL", reason=f"exit {seg.rc}: " + failure_line(log))
+        reports = logscan.scan(seg.lines, allow) if seg else []
+        res["reports"] = [r.lines for r in reports if not r.allowed]
+        res["allowed"] = [f"{r.title} ({r.allowed})" for r in reports if r.allowed]
+        if res["reports"]:
+            titles = "; ".join(r.title for r in reports if not r.allowed)
+            res.update(verdict="CRASH", reason=f"kernel report: {titles}")
+        known = tests[name]["known"].get(mode) or tests[name]["known"].get("all")
+        if known and res["verdict"] in ("FAIL", "SKIP"):
+            res["known"] = known
+            if res["verdict"] == "FAIL":
+                res["verdict"] = "XFAIL"
+        results.append(res)
+    if boot_reports:
+        results.append({"test": "kernel-log", "run": "kernel-log", "mode": mode, "secs": None,
+                        "verdict": "CRASH", "reason": "kernel report outside any test: "
+                        + "; ".join(r.title for r in boot_reports),
+                        "reports": [r.lines for r in boot_reports], "allowed": []})
+    return results
+
+
+def first_line(path, prefix):
+    try:
+        for line in open(path, encoding="utf-8", errors="replace"):
+            if line.startswith(prefix):
+                return line.strip()
+    except OSError:
+        pass
+    return "?"
+
+
+def failure_line(path):
+    """The assertion or error a selftest printed, else its last line."""
+    try:
+        lines = [x.rstrip() for x in open(path, encoding="utf-8", errors="replace") if x.strip()]
+    except OSError:
+        return "no log"
+    for i, x in enumerate(lines):
+        if "Assertion failure" in x or "Test Assertion" in x or "Guest assert" in x:
+            return " | ".join(y.strip() for y in lines[i:i + 3])[:300]
+    return lines[-1][:300] if lines else "no output"
+
+
+def skip_reason(path):
+    try:
+        for line in open(path, encoding="utf-8", errors="replace"):
+            if "skip" in line.lower() or "requirement not met" in line.lower():
+                return line.strip()[:200]
+    except OSError:
+        pass
+    return "skipped"
+
+
+def line_for(r):
+    secs = f"{r['secs']}s" if r["secs"] is not None else "-"
+    why = r["reason"]
+    if r.get("known"):
+        why = f"{why}; known on base: {r['known']}" if why else f"known on base: {r['known']}"
+    return f"{r['verdict']:5} {r['run']} [{r['mode']}] ({why + '; ' if why else ''}{secs})"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--suite", default=None)
+    ap.add_argument("--test", action="append", help="run only this test (repeatable)")
+    ap.add_argument("--modes", default=",".join(MODES))
+    ap.add_argument("--flavor", default="debug")
+    ap.add_argument("--repeat", type=int, default=1, help="run each test N times in one boot")
+    ap.add_argument("--accel", default="auto", choices=["auto", "tcg", "kvm"])
+    ap.add_argument("--param", action="append", default=[], help="extra MOD.PARAM=VAL on the kernel command line, checked")
+    ap.add_argument("--mem", default="6G")
+    ap.add_argument("--smp", type=int, default=2)
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args(argv)
+    try:
+        if not args.suite and not args.test:
+            raise Error("give --suite NAME or --test NAME")
+        if args.repeat < 1:
+            raise Error("--repeat must be at least 1")
+        modes = args.modes.split(",")
+        for m in modes:
+            if m not in MODES:
+                raise Error(f"unknown mode '{m}' (modes: {', '.join(MODES)})")
+        for p in args.param:
+            if not re.fullmatch(r"\w+\.\w+=\S+", p):
+                raise Error(f"--param {p}: expected MODULE.PARAM=VALUE")
+        tests = select(load_suites(), args.suite, args.test)
+        kernel = os.path.join(BUILD, f"kernel-{args.flavor}", "arch/x86/boot/bzImage")
+        selftests = os.path.join(BUILD, "selftests")
+        if not os.path.exists(kernel):
+            raise Error(f"no kernel at {kernel}: run 'make kernel FLAVOR={args.flavor}'")
+        accel, accel_args, vendor, why = pick_accel(args.accel)
+        allow = logscan.load_allowlist(ALLOWLIST)
+    except (Error, ValueError, configparser.Error) as e:
+        print(f"vmrun: {e}", file=sys.stderr)
+        return 2
+    label = args.suite or "+".join(args.test)
+    out = args.out or os.path.join(BUILD, "runs", f"{label}-{args.flavor}")
+    print(f"vmrun: {len(tests)} test(s), modes {','.join(modes)}, kernel {args.flavor}, "
+          f"accelerator {accel} ({why}); logs in {out}", flush=True)
+    results = []
+    for mode in modes:
+        rundir = os.path.join(out, mode)
+        subprocess.run(["rm", "-rf", rundir], check=True)
+        os.makedirs(os.path.join(rundir, "logs"))
+        plan = write_plan(os.path.join(rundir, "plan"), tests, mode, vendor, selftests, args.repeat, args.param)
+        if not plan:
+            continue
+        print(f"[{mode}] booting, {len(plan)} run(s)", flush=True)
+        start = time.time()
+        cmd = qemu_command(kernel, rundir, accel_args, mode, args.param, args.mem, args.smp)
+        killed = boot(cmd, rundir, plan, lambda s: print(s, flush=True))
+        res = judge(rundir, mode, plan, tests, killed, allow)
+        print(f"[{mode}] done in {int(time.time() - start)}s", flush=True)
+        for r in res:
+            print(line_for(r), flush=True)
+            for rep in r["reports"]:
+                print("      | " + "\n      | ".join(rep[:30]))
+            if r["verdict"] in ("FAIL", "CRASH") and r.get("console_tail"):
+                print("      last console lines:\n      | " + "\n      | ".join(r["console_tail"]))
+        results += res
+    return report(out, results, args, accel)
+
+
+def report(out, results, args, accel):
+    counts = {v: sum(r["verdict"] == v for r in results) for v in RANK}
+    info = {"base": os.environ.get("BASE_VERSION", ""), "series": os.environ.get("SERIES_HASH", ""),
+            "flavor": args.flavor, "accel": accel, "params": args.param, "results": results}
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(info, f, indent=1)
+    modes = sorted({r["mode"] for r in results}, key=list(MODES).index)
+    names = list(dict.fromkeys(r["run"] for r in results))
+    cell = {(r["run"], r["mode"]): r["verdict"] for r in results}
+    width = max([len(n) for n in names] + [4])
+    lines = [f"base {info['base']} series {info['series'][:12]} flavor {args.flavor} accel {accel}"
+             + (f" params {' '.join(args.param)}" if args.param else ""),
+             f"{'test':{width}}  " + "  ".join(f"{m:6}" for m in modes)]
+    for n in names:
+        lines.append(f"{n:{width}}  " + "  ".join(f"{cell.get((n, m), '-'):6}" for m in modes))
+    with open(os.path.join(out, "summary.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n\n" + "\n".join(line_for(r) for r in results) + "\n")
+    print("\n".join(lines))
+    failed = counts["FAIL"] + counts["CRASH"]
+    if not results:
+        print("no tests ran")
+        failed = 1
+    print(f"{counts['PASS']} passed, {failed} failed, {counts['SKIP'] + counts['XFAIL']} skipped")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
