@@ -36,17 +36,20 @@ def main(argv):
     if len(argv) != 3:
         sys.exit(__doc__.strip().splitlines()[2])
     old_path, new_path = argv[1], argv[2]
-    new = open(new_path, encoding="utf-8").read()
+    with open(new_path, encoding="utf-8") as f:
+        new = f.read()
     if SUBJECT_PH not in new or BLURB_PH not in new:
         sys.exit(f"cover.py: {new_path} is not a git format-patch cover letter template")
     try:
-        subject, blurb = split_old(open(old_path, encoding="utf-8").read())
+        with open(old_path, encoding="utf-8") as f:
+            subject, blurb = split_old(f.read())
     except FileNotFoundError:
         subject, blurb = "", ""
     subject = subject or "KVM: x86/mmu: (write the series title in patches/0000-cover-letter.patch)"
     blurb = blurb or "(Write the cover letter here: base, motivation, testing, figures, what is left out.)"
     new = new.replace(SUBJECT_PH, subject, 1).replace(BLURB_PH, blurb, 1)
-    open(new_path, "w", encoding="utf-8").write(new)
+    with open(new_path, "w", encoding="utf-8") as f:
+        f.write(new)
 
 
 if __name__ == "__main__":

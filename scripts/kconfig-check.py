@@ -16,7 +16,9 @@ UNSET = re.compile(r"^# (CONFIG_\w+) is not set$")
 
 def parse(path):
     values = {}
-    for line in open(path, encoding="utf-8"):
+    with open(path, encoding="utf-8") as f:
+        lines = f.readlines()
+    for line in lines:
         line = line.strip()
         m = SET.match(line)
         if m:

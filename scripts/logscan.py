@@ -73,7 +73,9 @@ def load_allowlist(path):
     allow = {}
     if not path:
         return allow
-    for raw in open(path, encoding="utf-8"):
+    with open(path, encoding="utf-8") as f:
+        entries = f.readlines()
+    for raw in entries:
         entry, _, note = raw.partition("#")
         entry = entry.strip()
         if not entry:
@@ -149,7 +151,8 @@ def main(argv):
     if len(argv) not in (2, 3):
         sys.exit(__doc__.strip().splitlines()[-1])
     allow = load_allowlist(argv[2] if len(argv) == 3 else None)
-    segs, done = split(open(argv[1], encoding="utf-8", errors="replace").readlines())
+    with open(argv[1], encoding="utf-8", errors="replace") as f:
+        segs, done = split(f.readlines())
     bad = 0
     for seg in segs:
         for rep in scan(seg.lines, allow):

@@ -101,7 +101,8 @@ def select(tests, suite=None, names=None):
 
 
 def host_vendor():
-    flags = open("/proc/cpuinfo").read()
+    flags = read_lines("/proc/cpuinfo")
+    flags = "".join(flags)
     return "vmx" if re.search(r"\bvmx\b", flags) else "svm" if re.search(r"\bsvm\b", flags) else None
 
 
@@ -193,7 +194,9 @@ def boot(cmd, rundir, plan, progress):
             proc.kill()
             break
     proc.wait()
+    proc.stdout.close()
     console.close()
+    qlog.close()
     return killed
 
 
@@ -249,22 +252,24 @@ def judge(rundir, mode, plan, tests, killed, allow):
     return results
 
 
-def first_line(path, prefix):
+def read_lines(path):
+    """The lines of a file, [] when it cannot be read."""
     try:
-        for line in open(path, encoding="utf-8", errors="replace"):
-            if line.startswith(prefix):
-                return line.strip()
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.readlines()
     except OSError:
-        pass
-    return "?"
+        return []
+
+
+def first_line(path, prefix):
+    return next((x.strip() for x in read_lines(path) if x.startswith(prefix)), "?")
 
 
 def failure_line(path):
     """The assertion or error a selftest printed, else its last line."""
-    try:
-        lines = [x.rstrip() for x in open(path, encoding="utf-8", errors="replace") if x.strip()]
-    except OSError:
+    if not os.path.exists(path):
         return "no log"
+    lines = [x.rstrip() for x in read_lines(path) if x.strip()]
     for i, x in enumerate(lines):
         if "Assertion failure" in x or "Test Assertion" in x or "Guest assert" in x:
             return " | ".join(y.strip() for y in lines[i:i + 3])[:300]
@@ -272,13 +277,8 @@ def failure_line(path):
 
 
 def skip_reason(path):
-    try:
-        for line in open(path, encoding="utf-8", errors="replace"):
-            if "skip" in line.lower() or "requirement not met" in line.lower():
-                return line.strip()[:200]
-    except OSError:
-        pass
-    return "skipped"
+    return next((x.strip()[:200] for x in read_lines(path)
+                 if "skip" in x.lower() or "requirement not met" in x.lower()), "skipped")
 
 
 def line_for(r):
@@ -339,7 +339,8 @@ def main(argv=None):
         print(f"[{mode}] booting, {len(plan)} run(s)", flush=True)
         start = time.time()
         cmd = qemu_command(kernel, rundir, accel_args, mode, args.param, args.mem, args.smp)
-        killed = boot(cmd, rundir, plan, lambda s: print(s, flush=True))
+        timeouts = [(run, tests[name]["timeout"]) for run, name in plan]
+        killed = boot(cmd, rundir, timeouts, lambda s: print(s, flush=True))
         res = judge(rundir, mode, plan, tests, killed, allow)
         print(f"[{mode}] done in {int(time.time() - start)}s", flush=True)
         for r in res:
