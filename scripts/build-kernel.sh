@@ -17,7 +17,7 @@ stamp=$(cat "${frags[@]}" | sha256sum | cut -d' ' -f1)
 if [ ! -f "$out/.config" ] || [ "$(cat "$out/.kvmlts-config" 2>/dev/null)" != "$stamp" ]; then
 	run "${kmake[@]}" -s tinyconfig
 	cat "${frags[@]}" >>"$out/.config"
-	run "${kmake[@]}" -s olddefconfig
+	run "${kmake[@]}" -s olddefconfig 2>&1 | { grep -v "override: reassigning" || true; }
 	python3 "$TOP/scripts/kconfig-check.py" "$out/.config" "${frags[@]}" ||
 		die "$flavor config: options above were requested but are not set"
 	echo "$stamp" >"$out/.kvmlts-config"

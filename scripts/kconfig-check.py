@@ -50,7 +50,7 @@ def main(argv):
     bad = missing(final, wanted)
     for opt, want, got in bad:
         print(f"config: {opt}={want} requested but the final .config has {opt}={got}"
-              " (a dependency is missing?)")
+              " (a missing dependency, or another option selects it)")
     return 1 if bad else 0
 
 
