@@ -107,7 +107,7 @@ class MainTest(Scratch):
         rc, out = self.run_main(dot, frag)
         self.assertEqual(rc, 1)
         self.assertEqual(out, "config: CONFIG_KCSAN=y requested but the final .config has CONFIG_KCSAN=n"
-                              " (a dependency is missing?)\n")
+                              " (a missing dependency, or another option selects it)\n")
 
     def test_last_fragment_wins(self):
         dot = self.write(".config", DOTCONFIG)
