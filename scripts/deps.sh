@@ -13,7 +13,7 @@ PACKAGES=(
 	# checkpatch, the runner and its unit tests
 	perl python3
 	# cross-compile checks of the selftests
-	gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu
+	gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu libc6-dev-arm64-cross libc6-dev-riscv64-cross
 )
 
 missing=()

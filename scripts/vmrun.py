@@ -87,11 +87,11 @@ def load_suites(path=SUITES):
     return tests
 
 
-def select(tests, suite=None, names=None):
+def select(tests, suite=None, names=None, source=SUITES):
     if names:
         bad = [n for n in names if n not in tests]
         if bad:
-            raise Error(f"no test named {', '.join(bad)} in {SUITES}")
+            raise Error(f"no test named {', '.join(bad)} in {source}")
         return {n: tests[n] for n in names}
     sel = {n: t for n, t in tests.items() if suite in t["groups"]}
     if not sel:
@@ -292,6 +292,7 @@ def line_for(r):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--suite", default=None)
+    ap.add_argument("--suites", default=SUITES, help="the suite file (default: suites.cfg)")
     ap.add_argument("--test", action="append", help="run only this test (repeatable)")
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--flavor", default="debug")
@@ -314,7 +315,7 @@ def main(argv=None):
         for p in args.param:
             if not re.fullmatch(r"\w+\.\w+=\S+", p):
                 raise Error(f"--param {p}: expected MODULE.PARAM=VALUE")
-        tests = select(load_suites(), args.suite, args.test)
+        tests = select(load_suites(args.suites), args.suite, args.test, args.suites)
         kernel = os.path.join(BUILD, f"kernel-{args.flavor}", "arch/x86/boot/bzImage")
         selftests = os.path.join(BUILD, "selftests")
         if not os.path.exists(kernel):
@@ -353,9 +354,19 @@ def main(argv=None):
     return report(out, results, args, accel)
 
 
+def tree_info():
+    """The base version and the hash of the series applied in build/linux."""
+    def get(key):
+        r = subprocess.run(["git", "-C", os.path.join(BUILD, "linux"), "config", "--get", key],
+                           capture_output=True, text=True)
+        return r.stdout.strip() or "?"
+    return get("kvmlts.base"), get("kvmlts.series")
+
+
 def report(out, results, args, accel):
     counts = {v: sum(r["verdict"] == v for r in results) for v in RANK}
-    info = {"base": os.environ.get("BASE_VERSION", ""), "series": os.environ.get("SERIES_HASH", ""),
+    base, series = tree_info()
+    info = {"base": base, "series": series,
             "flavor": args.flavor, "accel": accel, "params": args.param, "results": results}
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "results.json"), "w") as f:
