@@ -28,6 +28,8 @@ if [ ${#failed[@]} = 0 ]; then
 	step "kernel build (debug)" "$S/build-kernel.sh" debug
 	step "W=1 arch/x86/kvm virt/kvm" "$S/w1-check.sh" debug
 	step "selftests build" "$S/build-selftests.sh" x86_64
+	step "selftests cross-build arm64" "$S/build-selftests.sh" arm64
+	step "selftests cross-build riscv" "$S/build-selftests.sh" riscv
 	if [[ " ${failed[*]} " != *" kernel build "* && " ${failed[*]} " != *"selftests build"* ]]; then
 		vmlog=$BUILD/check-vmtest.log
 		phase "mmu suite" python3 "$S/vmrun.py" --suite mmu --flavor debug \

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Keep the hand-written part of the cover letter across 'make export'.
 
-usage: cover.py OLD NEW
+usage: cover.py OLD NEW [DATE]
 
 NEW is the cover letter git format-patch just generated (subject and blurb are
 placeholders, the shortlog and diffstat are current).  The subject and blurb of
 OLD, if it exists, replace the placeholders in NEW, in place.  A first export
-gets a blurb that says what must be written.
+gets a blurb that says what must be written.  DATE, if given, replaces the
+Date: header (git dates a cover letter "now", which churns on every export).
 """
 import re
 import sys
@@ -33,7 +34,7 @@ def split_old(text):
 
 
 def main(argv):
-    if len(argv) != 3:
+    if len(argv) not in (3, 4):
         sys.exit(__doc__.strip().splitlines()[2])
     old_path, new_path = argv[1], argv[2]
     with open(new_path, encoding="utf-8") as f:
@@ -48,6 +49,8 @@ def main(argv):
     subject = subject or "KVM: x86/mmu: (write the series title in patches/0000-cover-letter.patch)"
     blurb = blurb or "(Write the cover letter here: base, motivation, testing, figures, what is left out.)"
     new = new.replace(SUBJECT_PH, subject, 1).replace(BLURB_PH, blurb, 1)
+    if len(argv) == 4:
+        new = re.sub(r"^Date: .*$", "Date: " + argv[3], new, count=1, flags=re.M)
     with open(new_path, "w", encoding="utf-8") as f:
         f.write(new)
 

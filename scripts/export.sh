@@ -21,9 +21,11 @@ trap 'rm -rf "$out"' EXIT
 
 cover=$TOP/patches/0000-cover-letter.patch
 if [ "$n" -gt 0 ]; then
-	run git format-patch -q -o "$out" --zero-commit --no-signature --signoff \
+	run git format-patch -q -o "$out" -M --zero-commit --no-signature --signoff \
 		--cover-letter --numbered --subject-prefix=PATCH "$BASE_TAG..HEAD"
-	python3 "$TOP/scripts/cover.py" "$cover" "$out/0000-cover-letter.patch"
+	# The cover letter is dated like the newest commit, not "now": no churn.
+	python3 "$TOP/scripts/cover.py" "$cover" "$out/0000-cover-letter.patch" \
+		"$(git log -1 --format=%aD HEAD)"
 fi
 
 # Replace patches/ only now that everything was generated.

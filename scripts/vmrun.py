@@ -301,6 +301,8 @@ def main(argv=None):
     ap.add_argument("--param", action="append", default=[], help="extra MOD.PARAM=VAL on the kernel command line, checked")
     ap.add_argument("--mem", default="6G")
     ap.add_argument("--smp", type=int, default=2)
+    ap.add_argument("--selftests", default=os.path.join(BUILD, "selftests"),
+                    help="directory of the selftest programs (default: build/selftests)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
     try:
@@ -317,7 +319,7 @@ def main(argv=None):
                 raise Error(f"--param {p}: expected MODULE.PARAM=VALUE")
         tests = select(load_suites(args.suites), args.suite, args.test, args.suites)
         kernel = os.path.join(BUILD, f"kernel-{args.flavor}", "arch/x86/boot/bzImage")
-        selftests = os.path.join(BUILD, "selftests")
+        selftests = os.path.abspath(args.selftests)
         if not os.path.exists(kernel):
             raise Error(f"no kernel at {kernel}: run 'make kernel FLAVOR={args.flavor}'")
         accel, accel_args, vendor, why = pick_accel(args.accel)

@@ -135,10 +135,19 @@ class MainTest(Scratch):
         self.assertIn("is not a git format-patch cover letter template", str(cm.exception.code))
         self.assertEqual(self.read(self.new), OLD)
 
+    def test_date_argument_replaces_the_date(self):
+        self.write(self.old, OLD)
+        self.write(self.new, TEMPLATE)
+        cover.main(["cover.py", self.old, self.new, "Tue, 1 Sep 2026 10:00:00 +0000"])
+        new = self.read(self.new)
+        self.assertIn("\nDate: Tue, 1 Sep 2026 10:00:00 +0000\n", new)
+        self.assertNotIn("21:40:03", new)
+        self.assertEqual(new.count("Date: "), 1)
+
     def test_usage(self):
         with self.assertRaises(SystemExit) as cm:
             cover.main(["cover.py", "one"])
-        self.assertEqual(cm.exception.code, "usage: cover.py OLD NEW")
+        self.assertEqual(cm.exception.code, "usage: cover.py OLD NEW [DATE]")
 
 
 if __name__ == "__main__":
