@@ -327,6 +327,7 @@ def main(argv=None):
     except (Error, ValueError, configparser.Error) as e:
         print(f"vmrun: {e}", file=sys.stderr)
         return 2
+    tree = tree_info()    # what is tested: read before the run, the tree may move on
     label = args.suite or "+".join(args.test)
     out = args.out or os.path.join(BUILD, "runs", f"{label}-{args.flavor}")
     print(f"vmrun: {len(tests)} test(s), modes {','.join(modes)}, kernel {args.flavor}, "
@@ -353,7 +354,7 @@ def main(argv=None):
             if r["verdict"] in ("FAIL", "CRASH") and r.get("console_tail"):
                 print("      last console lines:\n      | " + "\n      | ".join(r["console_tail"]))
         results += res
-    return report(out, results, args, accel)
+    return report(out, results, args, accel, tree)
 
 
 def tree_info():
@@ -365,9 +366,9 @@ def tree_info():
     return get("kvmlts.base"), get("kvmlts.series")
 
 
-def report(out, results, args, accel):
+def report(out, results, args, accel, tree):
     counts = {v: sum(r["verdict"] == v for r in results) for v in RANK}
-    base, series = tree_info()
+    base, series = tree
     info = {"base": base, "series": series,
             "flavor": args.flavor, "accel": accel, "params": args.param, "results": results}
     os.makedirs(out, exist_ok=True)

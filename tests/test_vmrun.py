@@ -516,7 +516,7 @@ class ReportTest(Scratch):
         args = argparse.Namespace(flavor="debug", param=[])
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            rc = vmrun.report(self.dir, results, args, "tcg")
+            rc = vmrun.report(self.dir, results, args, "tcg", ("6.12.117-1~deb12u1", "abc123"))
         self.assertEqual(rc, 1)
         self.assertEqual(out.getvalue().splitlines()[-1], "1 passed, 2 failed, 2 skipped")
         with open(self.path("summary.txt"), encoding="utf-8") as f:
@@ -526,7 +526,7 @@ class ReportTest(Scratch):
         results = [{"test": "a", "run": "a", "mode": "tdp", "secs": 1, "verdict": "PASS", "reason": ""}]
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            rc = vmrun.report(self.dir, results, argparse.Namespace(flavor="debug", param=[]), "kvm")
+            rc = vmrun.report(self.dir, results, argparse.Namespace(flavor="debug", param=[]), "kvm", ("6.12.117-1~deb12u1", "abc123"))
         self.assertEqual((rc, out.getvalue().splitlines()[-1]), (0, "1 passed, 0 failed, 0 skipped"))
 
 
