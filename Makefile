@@ -13,7 +13,7 @@ ACCEL ?= auto
 S := scripts
 
 .PHONY: help deps fetch tree export kernel w1 selftests selftests-cross checkpatch \
-	unit vmtest run check baseline clean
+	unit vmtest run check baseline bisect-build clean
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -71,6 +71,10 @@ run:
 ## check             the whole test suite (what .ci/run runs)
 check:
 	@$(S)/check.sh
+
+## bisect-build      every patch of the series builds (kernel + selftests); slow, not in check
+bisect-build: kernel
+	@$(S)/bisect-build.sh $(FLAVOR)
 
 ## baseline          run SUITE on FLAVOR and store the outcome in baseline/
 baseline: kernel selftests
