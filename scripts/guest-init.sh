@@ -47,6 +47,8 @@ RUN=/run/kvmlts
 # A scratch /tmp, unless the host's files we need live there.
 case $KVMLTS_TOP in /tmp/*) ;; *) mount -t tmpfs tmpfs /tmp ;; esac
 ulimit -c 0
+# Some tests back guest memory with hugetlbfs (2 MiB pages): 256 MiB of them.
+echo 128 >/proc/sys/vm/nr_hugepages
 
 mkdir -p "$RUN/logs"
 : >"$RUN/results"

@@ -277,8 +277,9 @@ def failure_line(path):
 
 
 def skip_reason(path):
-    return next((x.strip()[:200] for x in read_lines(path)
-                 if "skip" in x.lower() or "requirement not met" in x.lower()), "skipped")
+    lines = [x.strip() for x in read_lines(path) if x.strip()]
+    said = [x for x in lines if "skip" in x.lower() or "requirement not met" in x.lower()]
+    return (said or lines[-1:] or ["skipped"])[0][:200]
 
 
 def line_for(r):

@@ -115,6 +115,13 @@ class JudgeTest(JudgeBase):
                                                "Enlightened VMCS is unsupported, skipping test\n"})
         self.assertEqual(res[0]["reason"], "Enlightened VMCS is unsupported, skipping test")
 
+    def test_skip_reason_falls_back_to_the_last_line(self):
+        res = self.judge(plan_of("split"), {"split": entry()},
+                         console_lines=console(*ran("split", 4, 1), "kvmlts: DONE"),
+                         logs={"split": "$ ./x86_64/dirty_log_page_splitting_test\nRandom seed: 0x1\n"
+                                        "HUGETLB is not enabled in /proc/sys/vm/nr_hugepages\n"})
+        self.assertEqual(res[0]["reason"], "HUGETLB is not enabled in /proc/sys/vm/nr_hugepages")
+
     def test_skip_without_log(self):
         res = self.judge(plan_of("t"), {"t": entry()}, console_lines=console(*ran("t", 4), "kvmlts: DONE"))
         self.assertEqual(self.verdicts(res), [("t", "SKIP", "skipped")])
