@@ -43,7 +43,7 @@ MODES = {
 RANK = {"CRASH": 4, "FAIL": 3, "PASS": 2, "XFAIL": 1, "SKIP": 0}
 KSFT_SKIP = 4
 BOOT_TIMEOUT = 600     # seconds from QEMU start to the first test
-GRACE = 60             # beyond a test's own timeout before the VM is killed
+GRACE = 120            # beyond a test's own timeout before the VM is killed (teardown of many VMs is slow under TCG)
 FIELDS = {"cmd", "args", "groups", "timeout", "modes", "check", "known"}
 
 
