@@ -32,50 +32,57 @@ finish() {
 	sleep 10
 }
 
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-mkdir -p /dev/shm /dev/hugepages /dev/pts
-mount -t tmpfs tmpfs /dev/shm
-mount -t hugetlbfs hugetlbfs /dev/hugepages
-mount -t tmpfs tmpfs /run
-mkdir -p /run/kvmlts
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 kvmlts /run/kvmlts || {
-	kmsg "cannot mount the run directory"; finish; }
-RUN=/run/kvmlts
-# A scratch /tmp, unless the host's files we need live there.
-case $KVMLTS_TOP in /tmp/*) ;; *) mount -t tmpfs tmpfs /tmp ;; esac
-ulimit -c 0
-# Some tests back guest memory with hugetlbfs (2 MiB pages): 256 MiB of them.
-echo 128 >/proc/sys/vm/nr_hugepages
+# Everything below runs inside main(), which bash parses whole before it runs
+# it: the script is read live from the host, and editing it during a run must
+# not change what the guest executes.
+main() {
+	mount -t proc proc /proc
+	mount -t sysfs sysfs /sys
+	mount -t devtmpfs devtmpfs /dev 2>/dev/null
+	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	mkdir -p /dev/shm /dev/hugepages /dev/pts
+	mount -t tmpfs tmpfs /dev/shm
+	mount -t hugetlbfs hugetlbfs /dev/hugepages
+	mount -t tmpfs tmpfs /run
+	mkdir -p /run/kvmlts
+	mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 kvmlts /run/kvmlts || {
+		kmsg "cannot mount the run directory"; finish; }
+	RUN=/run/kvmlts
+	# A scratch /tmp, unless the host's files we need live there.
+	case $KVMLTS_TOP in /tmp/*) ;; *) mount -t tmpfs tmpfs /tmp ;; esac
+	ulimit -c 0
+	# Some tests back guest memory with hugetlbfs (2 MiB pages): 256 MiB of them.
+	echo 128 >/proc/sys/vm/nr_hugepages
 
-mkdir -p "$RUN/logs"
-: >"$RUN/results"
-{
-	echo "kernel: $(uname -r) $(cat /proc/cmdline)"
-	echo "cpus: $(nproc)"
-	grep -o -m1 -w -E 'svm|vmx' /proc/cpuinfo | sed 's/^/virtualization: /'
-} >"$RUN/guest-info"
-
-while read -r name timeout checks cmd; do
-	[ -n "$name" ] || continue
-	log=$RUN/logs/$name.log
-	kmsg "BEGIN $name"
-	start=$(date +%s)
-	rc=0
+	mkdir -p "$RUN/logs"
+	: >"$RUN/results"
 	{
-		echo "\$ $cmd"
-		if [ "$checks" != - ]; then
-			for c in ${checks//,/ }; do check "$c" || rc=125; done
+		echo "kernel: $(uname -r) $(cat /proc/cmdline)"
+		echo "cpus: $(nproc)"
+		grep -o -m1 -w -E 'svm|vmx' /proc/cpuinfo | sed 's/^/virtualization: /'
+	} >"$RUN/guest-info"
+
+	while read -r name timeout checks cmd; do
+		[ -n "$name" ] || continue
+		log=$RUN/logs/$name.log
+		kmsg "BEGIN $name"
+		start=$(date +%s)
+		rc=0
+		{
+			echo "\$ $cmd"
+			if [ "$checks" != - ]; then
+				for c in ${checks//,/ }; do check "$c" || rc=125; done
+			fi
+		} >"$log" 2>&1
+		if [ $rc = 0 ]; then
+			(cd "$(dirname "${cmd%% *}")" && exec timeout -k 10 "$timeout" bash -c "exec $cmd") >>"$log" 2>&1 </dev/null
+			rc=$?
 		fi
-	} >"$log" 2>&1
-	if [ $rc = 0 ]; then
-		(cd "$(dirname "${cmd%% *}")" && exec timeout -k 10 "$timeout" bash -c "exec $cmd") >>"$log" 2>&1 </dev/null
-		rc=$?
-	fi
-	secs=$(($(date +%s) - start))
-	echo "$name $rc $secs" >>"$RUN/results"
-	kmsg "END $name rc=$rc secs=$secs"
-done <"$RUN/plan"
-finish
+		secs=$(($(date +%s) - start))
+		echo "$name $rc $secs" >>"$RUN/results"
+		kmsg "END $name rc=$rc secs=$secs"
+	done <"$RUN/plan"
+	finish
+}
+
+main "$@"
