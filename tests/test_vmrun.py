@@ -379,6 +379,11 @@ class SelectTest(unittest.TestCase):
     def test_by_names(self):
         self.assertEqual(list(vmrun.select(self.TESTS, None, ["c", "a"])), ["c", "a"])
 
+    def test_several_suites(self):
+        self.assertEqual(list(vmrun.select(self.TESTS, "smoke,full")), ["a", "c"])
+        with self.assertRaisesRegex(vmrun.Error, r"suite 'demo' has no tests"):
+            vmrun.select(self.TESTS, "mmu,demo")
+
     def test_unknown_name(self):
         with self.assertRaisesRegex(vmrun.Error, "no test named x, y"):
             vmrun.select(self.TESTS, None, ["a", "x", "y"])
@@ -476,6 +481,8 @@ class MainTest(Scratch):
         kernel = self.path("build", "kernel-debug", "arch", "x86", "boot")
         os.makedirs(kernel)
         open(os.path.join(kernel, "bzImage"), "w").close()
+        os.makedirs(self.path("build", "selftests"))
+        open(self.path("build", "selftests", "guest_memfd_test"), "w").close()
         self.addCleanup(os.environ.__setitem__, "PATH", os.environ["PATH"])
         os.environ["PATH"] = bindir + os.pathsep + os.environ["PATH"]
         self.patch(vmrun, "BUILD", self.path("build"))
@@ -484,6 +491,27 @@ class MainTest(Scratch):
     def patch(self, module, name, value):
         self.addCleanup(setattr, module, name, getattr(module, name))
         setattr(module, name, value)
+
+    def run_main(self, *argv):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            rc = vmrun.main(list(argv) + ["--accel", "tcg", "--out", self.path("out")])
+        return rc, out.getvalue().splitlines()
+
+    def test_a_program_that_was_not_built_fails(self):
+        os.remove(self.path("build", "selftests", "guest_memfd_test"))
+        rc, lines = self.run_main("--test", "guest_memfd_test", "--modes", "tdp")
+        self.assertEqual(rc, 1)
+        self.assertIn("FAIL  guest_memfd_test [tdp] (program not built: "
+                      + self.path("build", "selftests", "guest_memfd_test") + "; -)", lines)
+        self.assertEqual(lines[-1], "0 passed, 1 failed, 0 skipped")
+
+    def test_absent_ok_skips_a_program_the_tree_lacks(self):
+        os.remove(self.path("build", "selftests", "guest_memfd_test"))
+        rc, lines = self.run_main("--test", "guest_memfd_test", "--modes", "tdp", "--absent-ok")
+        self.assertEqual(rc, 0)
+        self.assertTrue(any(x.startswith("SKIP  guest_memfd_test [tdp] (not in this tree: ") for x in lines))
+        self.assertEqual(lines[-1], "0 passed, 0 failed, 1 skipped")
 
     def test_runs_a_test_in_two_modes(self):
         out = io.StringIO()
