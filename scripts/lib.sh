@@ -6,7 +6,7 @@ set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 CACHE=${KVMLTS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvm-mmu-lts}
-LINUX=$BUILD/linux
+LINUX=${KVMLTS_TREE:-$BUILD/linux}
 BASE_TAG=base
 
 # Pinned base unless the caller overrides it through the environment.

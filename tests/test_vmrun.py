@@ -362,7 +362,7 @@ known = shadow: idle page tracking is slow: times out
         tests = vmrun.load_suites(os.path.join(TOP, "suites.cfg"))
         self.assertGreater(len(tests), 0)
         used = {g for t in tests.values() for g in t["groups"]}
-        self.assertLessEqual(used, {"smoke", "mmu", "full", "demo"})
+        self.assertLessEqual(used, {"smoke", "mmu", "full", "demo", "base"})
         for name, t in tests.items():
             with self.subTest(test=name):
                 self.assertTrue(t["groups"], "every test is in some group")
