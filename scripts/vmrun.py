@@ -20,6 +20,7 @@ import os
 import queue
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import threading
@@ -177,6 +178,20 @@ def boot(cmd, rundir, plan, progress):
         lines.put(None)
 
     threading.Thread(target=reader, daemon=True).start()
+    try:
+        return watch(proc, lines, console, timeouts, progress)
+    finally:
+        # Also when the runner itself is interrupted: never leave a VM behind.
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        console.close()
+        qlog.close()
+
+
+def watch(proc, lines, console, timeouts, progress):
+    """Copy console lines until QEMU exits; kill it when a test makes no progress."""
     deadline, killed = time.time() + BOOT_TIMEOUT, None
     current = "boot"
     while True:
@@ -203,10 +218,6 @@ def boot(cmd, rundir, plan, progress):
             killed = f"killed: no progress during {current}"
             proc.kill()
             break
-    proc.wait()
-    proc.stdout.close()
-    console.close()
-    qlog.close()
     return killed
 
 
@@ -319,6 +330,8 @@ def main(argv=None):
                     "the base tree, which lacks what the series adds)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
+    # SIGTERM unwinds like an exception, so that boot() kills its VM.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         if not args.suite and not args.test:
             raise Error("give --suite NAME or --test NAME")
