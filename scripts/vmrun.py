@@ -108,7 +108,7 @@ def host_vendor():
     return "vmx" if re.search(r"\bvmx\b", flags) else "svm" if re.search(r"\bsvm\b", flags) else None
 
 
-def pick_accel(want):
+def pick_accel(want, tcg_threads="multi"):
     """KVM only where it can run a guest that itself sees SVM/VMX, else TCG."""
     vendor = host_vendor()
     usable = vendor is not None and os.access("/dev/kvm", os.R_OK | os.W_OK)
@@ -117,7 +117,8 @@ def pick_accel(want):
     if want == "kvm" and not usable:
         raise Error(f"--accel kvm: KVM cannot run a guest with nested virtualization here ({why})")
     if want == "tcg" or not usable:
-        return "tcg", ["-accel", "tcg", "-cpu", "EPYC,+svm,+npt"], "svm", why
+        return ("tcg" if tcg_threads == "multi" else "tcg-single",
+                ["-accel", f"tcg,thread={tcg_threads}", "-cpu", "EPYC,+svm,+npt"], "svm", why)
     return "kvm", ["-accel", "kvm", "-cpu", "host"], vendor, why
 
 
@@ -320,6 +321,8 @@ def main(argv=None):
     ap.add_argument("--flavor", default="debug")
     ap.add_argument("--repeat", type=int, default=1, help="run each test N times in one boot")
     ap.add_argument("--accel", default="auto", choices=["auto", "tcg", "kvm"])
+    ap.add_argument("--tcg-threads", default="multi", choices=["multi", "single"],
+                    help="TCG with one host thread per vCPU (multi) or all vCPUs on one thread")
     ap.add_argument("--param", action="append", default=[], help="extra MOD.PARAM=VAL on the kernel command line, checked")
     ap.add_argument("--mem", default="6G")
     ap.add_argument("--smp", type=int, default=2)
@@ -349,7 +352,7 @@ def main(argv=None):
         selftests = os.path.abspath(args.selftests)
         if not os.path.exists(kernel):
             raise Error(f"no kernel at {kernel}: run 'make kernel FLAVOR={args.flavor}'")
-        accel, accel_args, vendor, why = pick_accel(args.accel)
+        accel, accel_args, vendor, why = pick_accel(args.accel, args.tcg_threads)
         allow = logscan.load_allowlist(ALLOWLIST)
     except (Error, ValueError, configparser.Error) as e:
         print(f"vmrun: {e}", file=sys.stderr)
