@@ -14,6 +14,7 @@ Writes DIR/<mode>/{console.log,plan,results,logs/}, DIR/results.json and
 DIR/summary.txt; the last line printed is "N passed, N failed, N skipped".
 """
 import argparse
+import concurrent.futures
 import configparser
 import json
 import os
@@ -321,10 +322,14 @@ def main(argv=None):
     ap.add_argument("--flavor", default="debug")
     ap.add_argument("--repeat", type=int, default=1, help="run each test N times in one boot")
     ap.add_argument("--accel", default="auto", choices=["auto", "tcg", "kvm"])
-    ap.add_argument("--tcg-threads", default="multi", choices=["multi", "single"],
-                    help="TCG with one host thread per vCPU (multi) or all vCPUs on one thread")
+    ap.add_argument("--tcg-threads", default="single", choices=["single", "multi"],
+                    help="TCG with all vCPUs of a VM on one host thread (default: QEMU 7.2's "
+                    "multi-threaded TCG corrupts nested page tables under this load, see README) "
+                    "or one thread per vCPU")
+    ap.add_argument("--jobs", type=int, default=len(MODES),
+                    help="MMU modes booted at the same time (default: all of them)")
     ap.add_argument("--param", action="append", default=[], help="extra MOD.PARAM=VAL on the kernel command line, checked")
-    ap.add_argument("--mem", default="6G")
+    ap.add_argument("--mem", default="4G")
     ap.add_argument("--smp", type=int, default=2)
     ap.add_argument("--selftests", default=os.path.join(BUILD, "selftests"),
                     help="directory of the selftest programs (default: build/selftests)")
@@ -340,6 +345,8 @@ def main(argv=None):
             raise Error("give --suite NAME or --test NAME")
         if args.repeat < 1:
             raise Error("--repeat must be at least 1")
+        if args.jobs < 1:
+            raise Error("--jobs must be at least 1")
         modes = args.modes.split(",")
         for m in modes:
             if m not in MODES:
@@ -362,39 +369,45 @@ def main(argv=None):
     out = args.out or os.path.join(BUILD, "runs", f"{label}-{args.flavor}")
     print(f"vmrun: {len(tests)} test(s), modes {','.join(modes)}, kernel {args.flavor}, "
           f"accelerator {accel} ({why}); logs in {out}", flush=True)
-    results = []
-    for mode in modes:
-        rundir = os.path.join(out, mode)
-        subprocess.run(["rm", "-rf", rundir], check=True)
-        os.makedirs(os.path.join(rundir, "logs"))
-        missing = absent(tests, selftests)
-        plan = write_plan(os.path.join(rundir, "plan"), {n: t for n, t in tests.items() if n not in missing},
-                          mode, vendor, selftests, args.repeat, args.param)
-        res = [{"test": n, "run": n, "mode": mode, "secs": None, "reports": [], "allowed": [],
+    env = {"kernel": kernel, "accel_args": accel_args, "vendor": vendor, "selftests": selftests,
+           "allow": allow, "out": out}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        per_mode = list(pool.map(lambda m: run_mode(m, tests, args, env), modes))
+    results = [r for res in per_mode for r in res]
+    return report(out, results, args, accel, tree)
+
+
+def run_mode(mode, tests, args, env):
+    """Boot one VM for MODE, run the plan, return the results (printed too)."""
+    rundir = os.path.join(env["out"], mode)
+    subprocess.run(["rm", "-rf", rundir], check=True)
+    os.makedirs(os.path.join(rundir, "logs"))
+    selftests = env["selftests"]
+    missing = absent(tests, selftests)
+    plan = write_plan(os.path.join(rundir, "plan"), {n: t for n, t in tests.items() if n not in missing},
+                      mode, env["vendor"], selftests, args.repeat, args.param)
+    results = [{"test": n, "run": n, "mode": mode, "secs": None, "reports": [], "allowed": [],
                 "verdict": "SKIP" if args.absent_ok else "FAIL",
                 "reason": ("not in this tree: " if args.absent_ok else "program not built: ")
                 + program(tests[n], selftests)}
                for n in tests if n in missing and mode in tests[n]["modes"]]
-        for r in res:
-            print(line_for(r), flush=True)
-        results += res
-        if not plan:
-            continue
+    if plan:
         print(f"[{mode}] booting, {len(plan)} run(s)", flush=True)
         start = time.time()
-        cmd = qemu_command(kernel, rundir, accel_args, mode, args.param, args.mem, args.smp)
+        cmd = qemu_command(env["kernel"], rundir, env["accel_args"], mode, args.param, args.mem, args.smp)
         timeouts = [(run, tests[name]["timeout"]) for run, name in plan]
-        killed = boot(cmd, rundir, timeouts, lambda s: print(s, flush=True))
-        res = judge(rundir, mode, plan, tests, killed, allow)
+        killed = boot(cmd, rundir, timeouts, lambda s: print(f"[{mode}]{s}", flush=True))
+        results += judge(rundir, mode, plan, tests, killed, env["allow"])
         print(f"[{mode}] done in {int(time.time() - start)}s", flush=True)
-        for r in res:
-            print(line_for(r), flush=True)
-            for rep in r["reports"]:
-                print("      | " + "\n      | ".join(rep[:30]))
-            if r["verdict"] in ("FAIL", "CRASH") and r.get("console_tail"):
-                print("      last console lines:\n      | " + "\n      | ".join(r["console_tail"]))
-        results += res
-    return report(out, results, args, accel, tree)
+    text = []
+    for r in results:
+        text.append(line_for(r))
+        for rep in r["reports"]:
+            text.append("      | " + "\n      | ".join(rep[:30]))
+        if r["verdict"] in ("FAIL", "CRASH") and r.get("console_tail"):
+            text.append("      last console lines:\n      | " + "\n      | ".join(r["console_tail"]))
+    print("\n".join(text), flush=True)
+    return results
 
 
 def tree_info():
