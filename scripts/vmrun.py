@@ -419,6 +419,15 @@ def tree_info():
     return get("kvmlts.base"), get("kvmlts.series")
 
 
+def pass_rates(results):
+    """'pass rate: test [mode] k/n' for every test that ran more than once."""
+    runs = {}
+    for r in results:
+        runs.setdefault((r["test"], r["mode"]), []).append(r["verdict"] == "PASS")
+    return [f"pass rate: {test} [{mode}] {sum(ok)}/{len(ok)}"
+            for (test, mode), ok in runs.items() if len(ok) > 1]
+
+
 def report(out, results, args, accel, tree):
     counts = {v: sum(r["verdict"] == v for r in results) for v in RANK}
     base, series = tree
@@ -436,6 +445,7 @@ def report(out, results, args, accel, tree):
              f"{'test':{width}}  " + "  ".join(f"{m:6}" for m in modes)]
     for n in names:
         lines.append(f"{n:{width}}  " + "  ".join(f"{cell.get((n, m), '-'):6}" for m in modes))
+    lines += pass_rates(results)
     with open(os.path.join(out, "summary.txt"), "w") as f:
         f.write("\n".join(lines) + "\n\n" + "\n".join(line_for(r) for r in results) + "\n")
     print("\n".join(lines))

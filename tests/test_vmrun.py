@@ -369,6 +369,16 @@ known = shadow: idle page tracking is slow: times out
                 self.assertTrue(t["modes"], "every test runs in some mode")
 
 
+class PassRateTest(unittest.TestCase):
+    def test_repeated_runs_give_a_rate(self):
+        results = [{"test": "t", "mode": "tdp", "verdict": v} for v in ("PASS", "FAIL", "PASS")]
+        results.append({"test": "u", "mode": "tdp", "verdict": "PASS"})
+        results.append({"test": "t", "mode": "shadow", "verdict": "CRASH"})
+        results.append({"test": "t", "mode": "shadow", "verdict": "CRASH"})
+        self.assertEqual(vmrun.pass_rates(results),
+                         ["pass rate: t [tdp] 2/3", "pass rate: t [shadow] 0/2"])
+
+
 class SelectTest(unittest.TestCase):
     TESTS = {"a": {"groups": ["smoke", "mmu"]}, "b": {"groups": ["mmu"]}, "c": {"groups": ["full"]}}
 
