@@ -259,8 +259,8 @@ def judge(rundir, mode, plan, tests, killed, allow):
         res["reports"] = [r.lines for r in reports if not r.allowed]
         res["allowed"] = [f"{r.title} ({r.allowed})" for r in reports if r.allowed]
         if res["reports"]:
-            titles = "; ".join(r.title for r in reports if not r.allowed)
-            res.update(verdict="CRASH", reason=f"kernel report: {titles}")
+            res.update(verdict="CRASH", reason="kernel report: " + summarize(
+                [r.title for r in reports if not r.allowed]))
         known = tests[name]["known"].get(mode) or tests[name]["known"].get("all")
         if known and res["verdict"] in ("FAIL", "SKIP"):
             res["known"] = known
@@ -270,7 +270,7 @@ def judge(rundir, mode, plan, tests, killed, allow):
     if boot_reports:
         results.append({"test": "kernel-log", "run": "kernel-log", "mode": mode, "secs": None,
                         "verdict": "CRASH", "reason": "kernel report outside any test: "
-                        + "; ".join(r.title for r in boot_reports),
+                        + summarize([r.title for r in boot_reports]),
                         "reports": [r.lines for r in boot_reports], "allowed": []})
     return results
 
@@ -282,6 +282,16 @@ def read_lines(path):
             return f.readlines()
     except OSError:
         return []
+
+
+def summarize(titles, most=3):
+    """The distinct report titles, at most MOST of them, and how many reports there were."""
+    distinct = list(dict.fromkeys(titles))
+    text = "; ".join(distinct[:most])
+    if len(distinct) > most:
+        text += f"; ... ({len(distinct) - most} more kinds)"
+    shown = min(len(distinct), most)
+    return text + (f" [{len(titles)} reports]" if len(titles) > shown else "")
 
 
 def first_line(path, prefix):
@@ -402,8 +412,10 @@ def run_mode(mode, tests, args, env):
     text = []
     for r in results:
         text.append(line_for(r))
-        for rep in r["reports"]:
+        for rep in r["reports"][:2]:
             text.append("      | " + "\n      | ".join(rep[:30]))
+        if len(r["reports"]) > 2:
+            text.append(f"      ({len(r['reports']) - 2} more reports in {rundir}/console.log)")
         if r["verdict"] in ("FAIL", "CRASH") and r.get("console_tail"):
             text.append("      last console lines:\n      | " + "\n      | ".join(r["console_tail"]))
     print("\n".join(text), flush=True)

@@ -369,6 +369,13 @@ known = shadow: idle page tracking is slow: times out
                 self.assertTrue(t["modes"], "every test runs in some mode")
 
 
+class SummarizeTest(unittest.TestCase):
+    def test_distinct_titles_capped_with_count(self):
+        titles = ["WARNING: a", "WARNING: b", "WARNING: a", "BUG: c", "BUG: d"]
+        self.assertEqual(vmrun.summarize(titles), "WARNING: a; WARNING: b; BUG: c; ... (1 more kinds) [5 reports]")
+        self.assertEqual(vmrun.summarize(["WARNING: a"]), "WARNING: a")
+
+
 class PassRateTest(unittest.TestCase):
     def test_repeated_runs_give_a_rate(self):
         results = [{"test": "t", "mode": "tdp", "verdict": v} for v in ("PASS", "FAIL", "PASS")]
