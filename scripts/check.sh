@@ -20,6 +20,26 @@ step() {
 	fi
 }
 
+# vmsuite NAME VMRUN-ARGS...: a VM run in all three MMU modes, one test per
+# selftest run (the runner's closing line is added to the counts).
+vmsuite() {
+	local name=$1 vmlog counts
+	shift
+	vmlog=$BUILD/check-${name//[^a-z0-9]/-}.log
+	phase "$name" python3 "$S/vmrun.py" --modes tdp,legacy,shadow \
+		--out "$BUILD/runs/check-${name//[^a-z0-9]/-}" "$@" | tee "$vmlog" || true
+	counts=$(tail -1 "$vmlog")
+	if [[ $counts =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+		pass=$((pass + BASH_REMATCH[1]))
+		fail=$((fail + BASH_REMATCH[2]))
+		skip=$((skip + BASH_REMATCH[3]))
+		[ "${BASH_REMATCH[2]}" = 0 ] || failed+=("$name")
+	else
+		fail=$((fail + 1))
+		failed+=("$name (runner gave no result line)")
+	fi
+}
+
 step deps "$S/deps.sh"
 step unit python3 -m unittest discover -s "$TOP/tests" -t "$TOP"
 step "series applies" "$S/worktree.sh"
@@ -30,20 +50,14 @@ if [ ${#failed[@]} = 0 ]; then
 	step "selftests build" "$S/build-selftests.sh" x86_64
 	step "selftests cross-build arm64" "$S/build-selftests.sh" arm64
 	step "selftests cross-build riscv" "$S/build-selftests.sh" riscv
-	if [[ " ${failed[*]} " != *" kernel build "* && " ${failed[*]} " != *"selftests build"* ]]; then
-		vmlog=$BUILD/check-vmtest.log
-		phase "mmu suite" python3 "$S/vmrun.py" --suite mmu --flavor debug \
-			--modes tdp,legacy,shadow --out "$BUILD/runs/check-mmu" | tee "$vmlog" || true
-		counts=$(tail -1 "$vmlog")
-		if [[ $counts =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
-			pass=$((pass + BASH_REMATCH[1]))
-			fail=$((fail + BASH_REMATCH[2]))
-			skip=$((skip + BASH_REMATCH[3]))
-			[ "${BASH_REMATCH[2]}" = 0 ] || failed+=("mmu suite")
-		else
-			fail=$((fail + 1))
-			failed+=("mmu suite (runner gave no result line)")
-		fi
+	if [[ " ${failed[*]} " != *" kernel build (debug)"* && " ${failed[*]} " != *"selftests build"* ]]; then
+		vmsuite "mmu suite (debug)" --suite mmu --flavor debug --param kvm.lockless_aging=1
+		vmsuite "aging suite (debug, lockless aging off)" --suite aging --flavor debug \
+			--param kvm.lockless_aging=0
+	fi
+	step "kernel build (kcsan)" "$S/build-kernel.sh" kcsan
+	if [[ " ${failed[*]} " != *" kernel build (kcsan)"* && " ${failed[*]} " != *"selftests build"* ]]; then
+		vmsuite "aging suite (kcsan)" --suite aging --flavor kcsan --param kvm.lockless_aging=1
 	fi
 fi
 

@@ -21,8 +21,10 @@ trap 'rm -rf "$out"' EXIT
 
 cover=$TOP/patches/0000-cover-letter.patch
 if [ "$n" -gt 0 ]; then
-	run git format-patch -q -o "$out" -M --zero-commit --no-signature --signoff \
-		--cover-letter --numbered --subject-prefix=PATCH "$BASE_TAG..HEAD"
+	# Histogram diffs keep moved code as context where Myers re-adds lines
+	# (e.g. an untouched BUG_ON(), which checkpatch then flags as new).
+	run git format-patch -q -o "$out" -M --diff-algorithm=histogram --zero-commit \
+		--no-signature --signoff --cover-letter --numbered --subject-prefix=PATCH "$BASE_TAG..HEAD"
 	# The cover letter is dated like the newest commit, not "now": no churn.
 	python3 "$TOP/scripts/cover.py" "$cover" "$out/0000-cover-letter.patch" \
 		"$(git log -1 --format=%aD HEAD)"

@@ -124,7 +124,12 @@ def pick_accel(want, tcg_threads="multi"):
 
 
 def program(t, selftests):
-    return t["cmd"] if t["cmd"].startswith("/") else os.path.join(selftests, t["cmd"])
+    """A selftest's path, or one of this repository's scripts (scripts/...)."""
+    if t["cmd"].startswith("/"):
+        return t["cmd"]
+    if t["cmd"].startswith("scripts/"):
+        return os.path.join(TOP, t["cmd"])
+    return os.path.join(selftests, t["cmd"])
 
 
 def absent(tests, selftests):

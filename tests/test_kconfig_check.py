@@ -118,10 +118,25 @@ class MainTest(Scratch):
         self.assertEqual(rc, 1)
         self.assertIn("CONFIG_KCSAN=y requested", out)
 
+    def test_undefined_ok_ignores_only_options_the_tree_lacks(self):
+        dot = self.write(".config", DOTCONFIG)
+        os.makedirs(os.path.join(self.dir.name, "tree", "lib"))
+        self.write("tree/lib/Kconfig.debug", "config KCSAN\n\tbool \"x\"\nmenuconfig KVM\n")
+        frag = self.write("f.config", "CONFIG_KCSAN=y\nCONFIG_NEW_TEST=y\n")
+        tree = os.path.join(self.dir.name, "tree")
+        rc, out = self.run_main("--undefined-ok", tree, dot, frag)
+        self.assertEqual(rc, 1, "KCSAN is defined by the tree and did not survive")
+        self.assertIn(f"CONFIG_NEW_TEST=y requested, not defined by {tree} (ignored)", out)
+        self.assertIn("CONFIG_KCSAN=y requested but the final .config has CONFIG_KCSAN=n", out)
+        frag = self.write("g.config", "CONFIG_NEW_TEST=y\n")
+        self.assertEqual(self.run_main("--undefined-ok", tree, dot, frag)[0], 0)
+        self.assertEqual(self.run_main(dot, frag)[0], 1, "without the option it fails")
+
     def test_usage(self):
         with self.assertRaises(SystemExit) as cm:
             kc.main(["kconfig-check.py", "only-one-arg"])
-        self.assertEqual(cm.exception.code, "usage: kconfig-check.py DOTCONFIG FRAGMENT...")
+        self.assertEqual(cm.exception.code,
+                         "usage: kconfig-check.py [--undefined-ok TREE] DOTCONFIG FRAGMENT...")
 
 
 if __name__ == "__main__":

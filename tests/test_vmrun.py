@@ -362,11 +362,19 @@ known = shadow: idle page tracking is slow: times out
         tests = vmrun.load_suites(os.path.join(TOP, "suites.cfg"))
         self.assertGreater(len(tests), 0)
         used = {g for t in tests.values() for g in t["groups"]}
-        self.assertLessEqual(used, {"smoke", "mmu", "full", "demo", "base"})
+        self.assertLessEqual(used, {"smoke", "mmu", "full", "demo", "aging", "base"})
         for name, t in tests.items():
             with self.subTest(test=name):
                 self.assertTrue(t["groups"], "every test is in some group")
                 self.assertTrue(t["modes"], "every test runs in some mode")
+
+
+class ProgramTest(unittest.TestCase):
+    def test_selftest_script_and_absolute_paths(self):
+        self.assertEqual(vmrun.program({"cmd": "x86_64/state_test"}, "/st"), "/st/x86_64/state_test")
+        self.assertEqual(vmrun.program({"cmd": "/bin/true"}, "/st"), "/bin/true")
+        self.assertEqual(vmrun.program({"cmd": "scripts/kunit-run.sh"}, "/st"),
+                         os.path.join(TOP, "scripts", "kunit-run.sh"))
 
 
 class SummarizeTest(unittest.TestCase):
