@@ -13,6 +13,9 @@ if [ -n "${IDENTITY:-}" ]; then
 fi
 
 cd "$LINUX"
+# Trees made before 'make tree' set it: git show and patch-id must agree with
+# the exported patches.
+git config diff.algorithm histogram
 [ -z "$(git status --porcelain --untracked-files=no)" ] ||
 	die "build/linux has uncommitted changes: commit them first (git -C build/linux commit)"
 n=$(git rev-list --count "$BASE_TAG..HEAD")

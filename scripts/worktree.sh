@@ -17,6 +17,8 @@ create_base() {
 	git config user.name kvm-mmu-lts
 	git config user.email kvm-mmu-lts@example.org
 	git config gc.auto 0
+	# The diffs git shows here (and patch-ids) are those 'make export' writes.
+	git config diff.algorithm histogram
 	run git add -A -f .
 	# A fixed date makes the base commit (and its hash) the same on every machine.
 	GIT_AUTHOR_DATE='2000-01-01T00:00:00Z' GIT_COMMITTER_DATE='2000-01-01T00:00:00Z' \
