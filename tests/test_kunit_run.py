@@ -33,7 +33,10 @@ class KunitRunTest(unittest.TestCase):
                     f.write(results)
             p = subprocess.run(["bash", SCRIPT, suite], env={**os.environ, "KUNIT_DEBUGFS": d},
                                capture_output=True, text=True)
-            ran = make_dir and open(os.path.join(sdir, "run")).read() == "run\n"
+            ran = False
+            if make_dir:
+                with open(os.path.join(sdir, "run"), encoding="utf-8") as f:
+                    ran = f.read() == "run\n"
             return p.returncode, p.stdout, ran
 
     def test_pass(self):
