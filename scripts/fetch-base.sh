@@ -15,8 +15,9 @@ if [ ! -f "$tarball" ]; then
 			die "$BASE_PACKAGE $BASE_VERSION is not in the archive (versions there: ${avail:-none; run 'apt-get update'?}). Pick one and pass BASE_VERSION=... BASE_SHA256=... (apt-cache show $BASE_PACKAGE=VERSION prints the SHA256)."
 		fi
 		# apt-get download writes to the current directory, as root it warns
-		# that _apt cannot write there; harmless.
-		(cd "$CACHE" && run apt-get download "$BASE_PACKAGE=$BASE_VERSION") ||
+		# that _apt cannot write there; harmless.  Its progress goes to
+		# stderr: stdout is the tarball path only.
+		(cd "$CACHE" && run apt-get download "$BASE_PACKAGE=$BASE_VERSION" >&2) ||
 			die "download of $BASE_PACKAGE $BASE_VERSION failed: is Debian's archive reachable?"
 	fi
 	sum=$(sha256sum "$deb" | cut -d' ' -f1)
