@@ -13,7 +13,7 @@ ACCEL ?= auto
 S := scripts
 
 .PHONY: help deps fetch tree export kernel w1 selftests selftests-cross checkpatch \
-	unit vmtest run check baseline bisect-build clean
+	unit vmtest run check check-kcsan baseline bisect-build clean
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -71,6 +71,10 @@ run:
 ## check             the whole test suite (what .ci/run runs)
 check:
 	@$(S)/check.sh
+
+## check-kcsan       the kcsan kernel and the 'aging' suite on it (not in check: CI time)
+check-kcsan:
+	@$(S)/check.sh kcsan
 
 ## bisect-build      every patch of the series builds (kernel + selftests); slow, not in check
 bisect-build: kernel
