@@ -46,7 +46,7 @@ RANK = {"CRASH": 4, "FAIL": 3, "PASS": 2, "XFAIL": 1, "SKIP": 0}
 KSFT_SKIP = 4
 BOOT_TIMEOUT = 600     # seconds from QEMU start to the first test
 GRACE = 120            # beyond a test's own timeout before the VM is killed (teardown of many VMs is slow under TCG)
-FIELDS = {"cmd", "args", "groups", "timeout", "modes", "check", "known"}
+FIELDS = {"cmd", "args", "groups", "timeout", "modes", "check", "known", "config"}
 
 
 class Error(Exception):
@@ -85,6 +85,7 @@ def load_suites(path=SUITES):
             "modes": modes,
             "check": sec.get("check", "").split(),
             "known": known,
+            "config": sec.get("config", "").split(),
         }
     return tests
 
@@ -132,9 +133,24 @@ def program(t, selftests):
     return os.path.join(selftests, t["cmd"])
 
 
-def absent(tests, selftests):
-    """The tests whose program does not exist."""
-    return {n for n, t in tests.items() if not os.path.exists(program(t, selftests))}
+def kernel_options(kernel):
+    """The options set in the .config of the build directory of KERNEL (a bzImage)."""
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(kernel))))
+    return {line.split("=", 1)[0] for line in read_lines(os.path.join(top, ".config"))
+            if line.startswith("CONFIG_") and line.rstrip().endswith(("=y", "=m"))}
+
+
+def absent(tests, selftests, options):
+    """{test: what is missing} for the tests whose program does not exist or
+    whose kernel option (the 'config' field) is not set in OPTIONS."""
+    missing = {}
+    for n, t in tests.items():
+        if not os.path.exists(program(t, selftests)):
+            missing[n] = "program " + program(t, selftests)
+        unset = [c for c in t["config"] if c not in options]
+        if unset and n not in missing:
+            missing[n] = "kernel without " + " ".join(unset)
+    return missing
 
 
 def write_plan(path, tests, mode, vendor, selftests, repeat, params):
@@ -349,8 +365,8 @@ def main(argv=None):
     ap.add_argument("--selftests", default=os.path.join(BUILD, "selftests"),
                     help="directory of the selftest programs (default: build/selftests)")
     ap.add_argument("--absent-ok", action="store_true",
-                    help="a test whose program was not built is skipped, not failed (baselines of "
-                    "the base tree, which lacks what the series adds)")
+                    help="a test whose program or kernel option is missing is skipped, not failed "
+                    "(baselines of the base tree, which lacks what the series adds)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
     # SIGTERM unwinds like an exception, so that boot() kills its VM.
@@ -398,13 +414,12 @@ def run_mode(mode, tests, args, env):
     subprocess.run(["rm", "-rf", rundir], check=True)
     os.makedirs(os.path.join(rundir, "logs"))
     selftests = env["selftests"]
-    missing = absent(tests, selftests)
+    missing = absent(tests, selftests, kernel_options(env["kernel"]))
     plan = write_plan(os.path.join(rundir, "plan"), {n: t for n, t in tests.items() if n not in missing},
                       mode, env["vendor"], selftests, args.repeat, args.param)
     results = [{"test": n, "run": n, "mode": mode, "secs": None, "reports": [], "allowed": [],
                 "verdict": "SKIP" if args.absent_ok else "FAIL",
-                "reason": ("not in this tree: " if args.absent_ok else "program not built: ")
-                + program(tests[n], selftests)}
+                "reason": ("not in this tree: " if args.absent_ok else "not built: ") + missing[n]}
                for n in tests if n in missing and mode in tests[n]["modes"]]
     if plan:
         print(f"[{mode}] booting, {len(plan)} run(s)", flush=True)

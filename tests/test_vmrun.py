@@ -314,7 +314,7 @@ class LoadSuitesTest(Scratch):
         tests = self.load("# comment\n[guest_memfd_test]\ncmd = guest_memfd_test\ngroups = smoke mmu full\n")
         self.assertEqual(tests, {"guest_memfd_test": {
             "cmd": "guest_memfd_test", "args": "", "groups": ["smoke", "mmu", "full"], "timeout": 300,
-            "modes": ["tdp", "legacy", "shadow"], "check": [], "known": {}}})
+            "modes": ["tdp", "legacy", "shadow"], "check": [], "known": {}, "config": []}})
 
     def test_all_fields(self):
         tests = self.load("""\
@@ -527,7 +527,7 @@ class MainTest(Scratch):
         os.remove(self.path("build", "selftests", "guest_memfd_test"))
         rc, lines = self.run_main("--test", "guest_memfd_test", "--modes", "tdp")
         self.assertEqual(rc, 1)
-        self.assertIn("FAIL  guest_memfd_test [tdp] (program not built: "
+        self.assertIn("FAIL  guest_memfd_test [tdp] (not built: program "
                       + self.path("build", "selftests", "guest_memfd_test") + "; -)", lines)
         self.assertEqual(lines[-1], "0 passed, 1 failed, 0 skipped")
 
@@ -537,6 +537,30 @@ class MainTest(Scratch):
         self.assertEqual(rc, 0)
         self.assertTrue(any(x.startswith("SKIP  guest_memfd_test [tdp] (not in this tree: ") for x in lines))
         self.assertEqual(lines[-1], "0 passed, 0 failed, 1 skipped")
+
+    def write_suites(self, text):
+        path = self.path("suites.cfg")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return path
+
+    def test_a_test_whose_kernel_option_is_not_set(self):
+        with open(self.path("build", "kernel-debug", ".config"), "w", encoding="utf-8") as f:
+            f.write("CONFIG_KUNIT=y\n# CONFIG_KVM_MMU_RMAP_KUNIT_TEST is not set\n")
+        suites = self.write_suites("[kunit]\ncmd = guest_memfd_test\ngroups = g\n"
+                                   "config = CONFIG_KUNIT CONFIG_KVM_MMU_RMAP_KUNIT_TEST\n")
+        rc, lines = self.run_main("--suites", suites, "--suite", "g", "--modes", "tdp")
+        self.assertEqual(rc, 1)
+        self.assertIn("FAIL  kunit [tdp] (not built: kernel without CONFIG_KVM_MMU_RMAP_KUNIT_TEST; -)",
+                      lines)
+        rc, lines = self.run_main("--suites", suites, "--suite", "g", "--modes", "tdp", "--absent-ok")
+        self.assertEqual(rc, 0)
+        self.assertIn("SKIP  kunit [tdp] (not in this tree: kernel without "
+                      "CONFIG_KVM_MMU_RMAP_KUNIT_TEST; -)", lines)
+        with open(self.path("build", "kernel-debug", ".config"), "a", encoding="utf-8") as f:
+            f.write("CONFIG_KVM_MMU_RMAP_KUNIT_TEST=y\n")
+        rc, lines = self.run_main("--suites", suites, "--suite", "g", "--modes", "tdp")
+        self.assertEqual(lines[-1], "1 passed, 0 failed, 0 skipped")
 
     def test_runs_a_test_in_two_modes(self):
         out = io.StringIO()
