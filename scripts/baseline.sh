@@ -1,7 +1,8 @@
 #!/bin/bash
 # Run a suite on the unpatched base and store its outcome in
-# baseline/SUITE-FLAVOR.txt: the per-mode table and one line per test, with
-# the reason for every non-pass.  The base's own kernel (build/kernel-base-
+# baseline/SUITE-FLAVOR.txt (SUITE-FLAVOR-MODES.txt when not all three MMU
+# modes ran): the per-mode table and one line per test, with the reason for
+# every non-pass.  The base's own kernel (build/kernel-base-
 # FLAVOR) and selftests are built from tag 'base' in a worktree (build/base);
 # tests the series adds are listed as not in the base tree.
 . "$(dirname "$0")/lib.sh"
@@ -15,11 +16,13 @@ wt=$BUILD/base
 KVMLTS_TREE=$wt KVMLTS_UNDEFINED_OK=1 "$TOP/scripts/build-kernel.sh" "$flavor" "$BUILD/kernel-base-$flavor"
 KVMLTS_TREE=$wt "$TOP/scripts/build-selftests.sh" x86_64 "$BUILD/selftests-base"
 
-out=$BUILD/runs/baseline-$suite-$flavor
+name=$suite-$flavor
+[ "$modes" = tdp,legacy,shadow ] || name+=-${modes//,/+}
+out=$BUILD/runs/baseline-$name
 python3 "$TOP/scripts/vmrun.py" --suite "$suite,base" --flavor "base-$flavor" --modes "$modes" \
 	--selftests "$BUILD/selftests-base" --absent-ok --out "$out" || true
 mkdir -p "$TOP/baseline"
-dest=$TOP/baseline/$suite-$flavor.txt
+dest=$TOP/baseline/$name.txt
 {
 	echo "# Baseline: suite '$suite' (+ 'base') on the '$flavor' kernel, unpatched $BASE_VERSION, modes $modes"
 	echo "# made by: make baseline SUITE=$suite FLAVOR=$flavor MODES=$modes   ($(date -u +%Y-%m-%d))"
