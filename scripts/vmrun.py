@@ -134,9 +134,10 @@ def program(t, selftests):
 
 
 def kernel_options(kernel):
-    """The options set in the .config of the build directory of KERNEL (a bzImage)."""
-    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(kernel))))
-    return {line.split("=", 1)[0] for line in read_lines(os.path.join(top, ".config"))
+    """The options set in the .config of the build directory of KERNEL (its
+    arch/x86/boot/bzImage)."""
+    config = os.path.join(kernel.rsplit("/arch/x86/boot/", 1)[0], ".config")
+    return {line.split("=", 1)[0] for line in read_lines(config)
             if line.startswith("CONFIG_") and line.rstrip().endswith(("=y", "=m"))}
 
 
@@ -145,10 +146,10 @@ def absent(tests, selftests, options):
     whose kernel option (the 'config' field) is not set in OPTIONS."""
     missing = {}
     for n, t in tests.items():
+        unset = [c for c in t["config"] if c not in options]
         if not os.path.exists(program(t, selftests)):
             missing[n] = "program " + program(t, selftests)
-        unset = [c for c in t["config"] if c not in options]
-        if unset and n not in missing:
+        elif unset:
             missing[n] = "kernel without " + " ".join(unset)
     return missing
 
