@@ -13,7 +13,7 @@ ACCEL ?= auto
 S := scripts
 
 .PHONY: help deps fetch tree export kernel w1 selftests selftests-cross checkpatch \
-	unit vmtest run check check-kcsan baseline bisect-build clean
+	unit vmtest run check check-kcsan fresh-check baseline bisect-build clean
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -72,9 +72,13 @@ run:
 check:
 	@$(S)/check.sh
 
-## check-kcsan       the kcsan kernel and the 'aging' suite on it (not in check: CI time)
+## check-kcsan       only the kcsan part of check: the kcsan kernel and the 'aging' suite on it
 check-kcsan:
 	@$(S)/check.sh kcsan
+
+## fresh-check       make check and make run in a minimal Debian 12 root (debootstrap), as a new user would
+fresh-check:
+	@$(S)/fresh-check.sh
 
 ## bisect-build      every patch of the series builds (kernel + selftests); slow, not in check
 bisect-build: kernel

@@ -19,8 +19,16 @@ KVMLTS_TREE=$wt "$TOP/scripts/build-selftests.sh" x86_64 "$BUILD/selftests-base"
 name=$suite-$flavor
 [ "$modes" = tdp,legacy,shadow ] || name+=-${modes//,/+}
 out=$BUILD/runs/baseline-$name
+# Failing tests are what a baseline records (vmrun exits 1); a runner that
+# could not run (exit 2 and up) or left no results must not leave an old
+# summary to be copied as the new baseline.
+rm -f "$out/summary.txt" "$out/results.json"
+rc=0
 python3 "$TOP/scripts/vmrun.py" --suite "$suite,base" --flavor "base-$flavor" --modes "$modes" \
-	--selftests "$BUILD/selftests-base" --absent-ok --out "$out" || true
+	--selftests "$BUILD/selftests-base" --absent-ok --out "$out" || rc=$?
+[ "$rc" -le 1 ] || die "baseline: the runner failed (exit $rc); baseline/ left unchanged"
+python3 "$TOP/scripts/results.py" "$out/results.json" >/dev/null && [ -f "$out/summary.txt" ] ||
+	die "baseline: the run left no usable results in $out; baseline/ left unchanged"
 mkdir -p "$TOP/baseline"
 dest=$TOP/baseline/$name.txt
 {

@@ -1,13 +1,12 @@
 #!/bin/bash
 # The test suite (make check; CI runs it through .ci/run).  Each phase is one
-# test; the VM suite adds one test per selftest run.  The last line is
-# "N passed, N failed, N skipped".  Phases after a failed build still run
-# where they can, so one run shows every problem.
+# test; a VM suite adds one test per selftest run, counted from the verdicts
+# in its results.json.  The last line is "N passed, N failed, N skipped".
+# Phases after a failed build still run where they can, so one run shows
+# every problem.
 #
-# "check.sh kcsan" (make check-kcsan) runs the KCSAN part instead: the kcsan
-# kernel and the 'aging' suite on it.  It is not in make check because a cold
-# kcsan kernel build plus that suite take about 25 minutes on a 2-core CI
-# machine, which would push make check past its 60-minute budget.
+# "check.sh kcsan" (make check-kcsan) runs only the KCSAN part: the kcsan
+# kernel and the 'aging' suite on it (make check runs it too).
 . "$(dirname "$0")/lib.sh"
 S=$TOP/scripts
 pass=0 fail=0 skip=0 failed=()
@@ -25,25 +24,34 @@ step() {
 	fi
 }
 
-# vmsuite NAME VMRUN-ARGS...: a VM run in all three MMU modes, one test per
-# selftest run (the runner's closing line is added to the counts).
+# vmsuite NAME VMRUN-ARGS...: a VM run in all three MMU modes.  Every run of
+# a test counts, as its verdict in results.json says; a skip that suites.cfg
+# does not explain fails (--strict-skips).  A runner that exits non-zero with
+# no failed verdict (it crashed, or could not start) is one failure more.
 vmsuite() {
-	local name=$1 vmlog counts
+	local name=$1 out rc=0 counts p f s
 	shift
-	vmlog=$BUILD/check-${name//[^a-z0-9]/-}.log
-	phase "$name" python3 "$S/vmrun.py" --modes tdp,legacy,shadow \
-		--out "$BUILD/runs/check-${name//[^a-z0-9]/-}" "$@" | tee "$vmlog" || true
-	counts=$(tail -1 "$vmlog")
-	if [[ $counts =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
-		pass=$((pass + BASH_REMATCH[1]))
-		fail=$((fail + BASH_REMATCH[2]))
-		skip=$((skip + BASH_REMATCH[3]))
-		[ "${BASH_REMATCH[2]}" = 0 ] || failed+=("$name")
-	else
+	out=$BUILD/runs/check-${name//[^a-z0-9]/-}
+	rm -f "$out/results.json"
+	phase "$name" python3 "$S/vmrun.py" --modes tdp,legacy,shadow --strict-skips \
+		--out "$out" "$@" || rc=$?
+	if ! counts=$(python3 "$S/results.py" "$out/results.json"); then
 		fail=$((fail + 1))
-		failed+=("$name (runner gave no result line)")
+		failed+=("$name (no results)")
+		return
+	fi
+	read -r p f s <<<"$counts"
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	if [ "$f" != 0 ]; then
+		failed+=("$name")
+	elif [ "$rc" != 0 ]; then
+		fail=$((fail + 1))
+		failed+=("$name (runner exit $rc)")
 	fi
 }
+
+# has_failed NAME: did the phase NAME fail?
+has_failed() { [[ " ${failed[*]} " == *" $1 "* ]]; }
 
 what=${1:-all}
 case $what in
@@ -54,23 +62,25 @@ esac
 step deps "$S/deps.sh"
 [ "$what" = kcsan ] || step unit python3 -m unittest discover -s "$TOP/tests" -t "$TOP"
 step "series applies" "$S/worktree.sh"
-if [ ${#failed[@]} = 0 ] && [ "$what" = kcsan ]; then
-	step "kernel build (kcsan)" "$S/build-kernel.sh" kcsan
-	step "selftests build" "$S/build-selftests.sh" x86_64
-	if [ ${#failed[@]} = 0 ]; then
-		vmsuite "aging suite (kcsan)" --suite aging --flavor kcsan --param kvm.lockless_aging=1
+if ! has_failed "series applies"; then
+	if [ "$what" = all ]; then
+		step checkpatch "$S/checkpatch.sh"
+		step "kernel build (debug)" "$S/build-kernel.sh" debug
+		step "W=1 arch/x86/kvm virt/kvm" "$S/w1-check.sh" debug
 	fi
-elif [ ${#failed[@]} = 0 ]; then
-	step checkpatch "$S/checkpatch.sh"
-	step "kernel build (debug)" "$S/build-kernel.sh" debug
-	step "W=1 arch/x86/kvm virt/kvm" "$S/w1-check.sh" debug
 	step "selftests build" "$S/build-selftests.sh" x86_64
-	step "selftests cross-build arm64" "$S/build-selftests.sh" arm64
-	step "selftests cross-build riscv" "$S/build-selftests.sh" riscv
-	if [[ " ${failed[*]} " != *" kernel build (debug)"* && " ${failed[*]} " != *"selftests build"* ]]; then
-		vmsuite "mmu suite (debug)" --suite mmu --flavor debug --param kvm.lockless_aging=1
-		vmsuite "aging suite (debug, lockless aging off)" --suite aging --flavor debug \
-			--param kvm.lockless_aging=0
+	if [ "$what" = all ]; then
+		step "selftests cross-build arm64" "$S/build-selftests.sh" arm64
+		step "selftests cross-build riscv" "$S/build-selftests.sh" riscv
+		if ! has_failed "kernel build (debug)" && ! has_failed "selftests build"; then
+			vmsuite "mmu suite (debug)" --suite mmu --flavor debug --param kvm.lockless_aging=1
+			vmsuite "aging suite (debug, lockless aging off)" --suite aging --flavor debug \
+				--param kvm.lockless_aging=0
+		fi
+	fi
+	step "kernel build (kcsan)" "$S/build-kernel.sh" kcsan
+	if ! has_failed "kernel build (kcsan)" && ! has_failed "selftests build"; then
+		vmsuite "aging suite (kcsan)" --suite aging --flavor kcsan --param kvm.lockless_aging=1
 	fi
 fi
 

@@ -6,7 +6,9 @@
 # and reports on two channels:
 #   - markers in the kernel log (kvmlts: BEGIN/END/DONE), so the serial console
 #     log alone says which test was running when the kernel complained;
-#   - RUN/results ("<name> <rc> <secs>") and RUN/logs/<name>.log.
+#   - RUN/results ("<name> <rc> <secs>") and RUN/logs/<name>.log;
+#   - RUN/guest-info: kernel, cpus, "virtualization: svm|vmx" (absent when the
+#     CPU has neither) and "kvm: /dev/kvm" or "kvm: none".
 # Then reboots, which ends QEMU (-no-reboot).
 
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -56,10 +58,13 @@ main() {
 
 	mkdir -p "$RUN/logs"
 	: >"$RUN/results"
+	# What the tests need of this guest; vmrun fails the mode when the CPU
+	# flag or /dev/kvm is missing (else every test would merely skip).
 	{
 		echo "kernel: $(uname -r) $(cat /proc/cmdline)"
 		echo "cpus: $(nproc)"
 		grep -o -m1 -w -E 'svm|vmx' /proc/cpuinfo | sed 's/^/virtualization: /'
+		if [ -c /dev/kvm ]; then echo "kvm: /dev/kvm"; else echo "kvm: none"; fi
 	} >"$RUN/guest-info"
 
 	while read -r name timeout checks cmd; do

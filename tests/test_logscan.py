@@ -209,6 +209,23 @@ class ScanTest(unittest.TestCase):
         body = [x for s in segs if s.name in ("dirty_log_test", "access_tracking_perf_test") for x in s.lines]
         self.assertEqual([r.kind for r in logscan.scan(body)], ["kcsan", "kcsan"])
 
+    def test_warning_inside_an_allowlisted_kcsan_report_is_found(self):
+        """Consoles interleave: a WARNING printed while a KCSAN report is being
+        printed must still fail the test, even when the KCSAN pair is allowlisted."""
+        lines = stamped(
+            "==================================================================",
+            "BUG: KCSAN: data-race in kvm_arch_vcpu_ioctl_run / kvm_vcpu_kick",
+            "",
+            "write to 0xffff888103c4a1a8 of 4 bytes by task 241 on cpu 0:",
+            "------------[ cut here ]------------",
+            "WARNING: CPU: 1 PID: 250 at arch/x86/kvm/mmu/mmu.c:612 kvm_age_rmap+0x1/0x2",
+            " kvm_arch_vcpu_ioctl_run+0x2d4/0xa40",
+            "value changed: 0x00000000 -> 0x00000001",
+            "==================================================================")
+        reps = logscan.scan(lines, logscan.load_allowlist(ALLOWLIST))
+        self.assertEqual([(r.kind, bool(r.allowed)) for r in reps], [("kcsan", True), ("warning", False)])
+        self.assertEqual(reps[1].title, "WARNING: CPU: 1 PID: 250 at arch/x86/kvm/mmu/mmu.c:612 kvm_age_rmap+0x1/0x2")
+
     def test_kinds_of_single_lines(self):
         cases = [
             ("INFO: task kworker/u4:2:45 blocked for more than 122 seconds.", "hung-task"),
