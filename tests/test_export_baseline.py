@@ -30,6 +30,10 @@ class Workbench(unittest.TestCase):
         os.makedirs(self.linux)
         git = ["git", "-C", self.linux, "-c", "user.name=t", "-c", "user.email=t@example.org"]
         sh("git", "init", "-q", self.linux)
+        # As worktree.sh does: format-patch --signoff needs an identity,
+        # and a new machine has no global one.
+        sh("git", "-C", self.linux, "config", "user.name", "kvm-mmu-lts")
+        sh("git", "-C", self.linux, "config", "user.email", "kvm-mmu-lts@example.org")
         self.write(os.path.join(self.linux, "f.c"), "int x;\n")
         sh(*git, "add", "f.c")
         sh(*git, "commit", "-q", "-m", "base")
