@@ -87,8 +87,12 @@ mkdir -p "$dir"
 for c in "$prereq" "${cmds[@]}"; do
 	log "fresh-check: \$ $c   (in $root, as root)"
 	start=$(date +%s)
+	# A failing command must not end this script (set -e, pipefail): the
+	# next one still runs, and its time is still written.
+	set +e
 	in_root "$c" </dev/null 2>&1 | tee -a "$dir/fresh-check.log"
 	r=${PIPESTATUS[0]}
+	set -e
 	secs=$(($(date +%s) - start))
 	echo "$c: exit $r in ${secs}s" | tee -a "$dir/times" >&2
 	if [ "$r" != 0 ]; then
