@@ -13,7 +13,7 @@ ACCEL ?= auto
 S := scripts
 
 .PHONY: help deps fetch tree export kernel w1 selftests selftests-cross checkpatch \
-	unit vmtest run check check-kcsan fresh-check baseline bisect-build clean
+	unit vmtest run check check-kcsan fresh-check bench baseline bisect-build clean
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -34,7 +34,7 @@ tree: fetch
 export:
 	@$(S)/export.sh
 
-## kernel            build the FLAVOR (debug|kcsan) kernel in build/kernel-FLAVOR
+## kernel            build the FLAVOR (debug|kcsan|bench|lockstat) kernel in build/kernel-FLAVOR
 kernel: tree
 	@$(S)/build-kernel.sh $(FLAVOR)
 
@@ -79,6 +79,10 @@ check-kcsan:
 ## fresh-check       make check and make run in a minimal Debian 12 root (debootstrap), as a new user would
 fresh-check:
 	@$(S)/fresh-check.sh
+
+## bench             A/B benchmark of aging with and without mmu_lock in MODES (build/bench/table.txt, bench.png)
+bench:
+	@$(S)/bench.sh $(MODES)
 
 ## bisect-build      every patch of the series builds (kernel + selftests); slow, not in check
 bisect-build: kernel

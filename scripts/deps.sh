@@ -23,6 +23,8 @@ PACKAGES=(
 	qemu-system-x86 busybox-static
 	# checkpatch, the runner and its unit tests
 	perl python3
+	# make bench's plot
+	gnuplot-nox
 	# cross-compile checks of the selftests
 	gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu libc6-dev-arm64-cross libc6-dev-riscv64-cross
 )

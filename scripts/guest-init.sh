@@ -42,6 +42,12 @@ main() {
 	mount -t sysfs sysfs /sys
 	mount -t devtmpfs devtmpfs /dev 2>/dev/null
 	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	# Where tests look for cgroup v2 and tracefs (mmu_reclaim_test); the
+	# kernel may lack either, then the test says so.
+	grep -q " /sys/fs/cgroup cgroup2 " /proc/mounts ||
+		mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+	grep -q " /sys/kernel/tracing tracefs " /proc/mounts ||
+		mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 	mkdir -p /dev/shm /dev/hugepages /dev/pts
 	mount -t tmpfs tmpfs /dev/shm
 	mount -t hugetlbfs hugetlbfs /dev/hugepages
@@ -50,6 +56,11 @@ main() {
 	mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 kvmlts /run/kvmlts || {
 		kmsg "cannot mount the run directory"; finish; }
 	RUN=/run/kvmlts
+	# The selftests the runner was given, for scripts that run one.
+	if [ -f "$RUN/selftests" ]; then
+		KVMLTS_SELFTESTS=$(cat "$RUN/selftests")
+		export KVMLTS_SELFTESTS
+	fi
 	# A scratch /tmp, unless the host's files we need live there.
 	case $KVMLTS_TOP in /tmp/*) ;; *) mount -t tmpfs tmpfs /tmp ;; esac
 	ulimit -c 0

@@ -133,6 +133,10 @@ def run_mode(mode, tests, args, env):
     subprocess.run(["rm", "-rf", rundir], check=True)
     os.makedirs(os.path.join(rundir, "logs"))
     selftests = env["selftests"]
+    # The directory of the selftests, for the scripts that run one
+    # (KVMLTS_SELFTESTS in the guest, see guest-init.sh).
+    with open(os.path.join(rundir, "selftests"), "w", encoding="utf-8") as f:
+        f.write(selftests + "\n")
     missing = suites.absent(tests, selftests, suites.kernel_options(env["kernel"]))
     plan = suites.write_plan(os.path.join(rundir, "plan"), {n: t for n, t in tests.items() if n not in missing},
                              mode, env["vendor"], selftests, args.repeat, args.param)

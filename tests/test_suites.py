@@ -94,7 +94,8 @@ known = shadow: idle page tracking is slow: times out
         tests = suites.load_suites(os.path.join(TOP, "suites.cfg"))
         self.assertGreater(len(tests), 0)
         used = {g for t in tests.values() for g in t["groups"]}
-        self.assertLessEqual(used, {"smoke", "mmu", "full", "demo", "aging", "base"})
+        self.assertLessEqual(used, {"smoke", "mmu", "full", "demo", "aging", "base",
+                                     "bench", "bench-demo", "bench-lockstat"})
         for name, t in tests.items():
             with self.subTest(test=name):
                 self.assertTrue(t["groups"], "every test is in some group")

@@ -1,0 +1,57 @@
+#!/bin/bash
+# make bench, inside the test VM: run aging_perf_test without aging, with
+# kvm.lockless_aging=0 (aging under mmu_lock) and with kvm.lockless_aging=1,
+# one after the other, ROUNDS times, for each vCPU count and memory size.
+# The parameter is switched at runtime; the test prints its value before and
+# after its passes, and scripts/bench-report.py rejects a run where it is not
+# the one asked for.  On a kernel with /proc/lock_stat (the lockstat flavor),
+# the lock statistics are cleared before each run and mmu_lock's lines are
+# printed after it.
+#     bench-guest.sh ROUNDS PASSES "VCPUS..." "SIZES..."
+# Output: for each run a line "== bench vcpus=V size=S round=R variant=X"
+# and the test's output.  Exit status: 1 if a run failed or the parameter
+# could not be set, 0 otherwise.
+usage='usage: bench-guest.sh ROUNDS PASSES "VCPUS..." "SIZES..."'
+rounds=${1:?$usage}
+passes=${2:?$usage}
+vcpus_list=${3:?$usage}
+sizes=${4:?$usage}
+prog=${KVMLTS_SELFTESTS:-$(dirname "$0")/../build/selftests}/aging_perf_test
+param=/sys/module/kvm/parameters/lockless_aging
+lock_stat=/proc/lock_stat
+
+[ -x "$prog" ] || { echo "bench: no $prog (selftests not built?)"; exit 1; }
+[ -w "$param" ] || { echo "bench: no writable $param (kernel without the series?)"; exit 1; }
+
+rc=0
+run() { # VCPUS SIZE ROUND VARIANT
+	local args=(-v "$1" -b "$2" -p "$passes")
+	echo "== bench vcpus=$1 size=$2 round=$3 variant=$4"
+	case $4 in
+	none) args+=(-n) ;;
+	locked) echo 0 >"$param" || { echo "bench: cannot set $param"; rc=1; return; } ;;
+	lockless) echo 1 >"$param" || { echo "bench: cannot set $param"; rc=1; return; } ;;
+	esac
+	[ -e "$lock_stat" ] && echo 0 >"$lock_stat"
+	"$prog" "${args[@]}" || { echo "bench: exit status $?"; rc=1; }
+	if [ -e "$lock_stat" ]; then
+		# The statistics lines of the lock class (for a rwlock, one
+		# for write and one for read holders: "-W:", "-R:").
+		grep -E '^ *&kvm->mmu_lock(-[RW])?:' "$lock_stat" | sed 's/^ */lock_stat: /'
+	fi
+}
+
+# The variants' order changes from round to round, so that none of them
+# always runs first (right after the previous size's VM) or last.
+orders=("none locked lockless" "lockless none locked" "locked lockless none")
+for v in $vcpus_list; do
+	for s in $sizes; do
+		for r in $(seq 1 "$rounds"); do
+			for variant in ${orders[$(((r - 1) % 3))]}; do
+				run "$v" "$s" "$r" "$variant"
+			done
+		done
+	done
+done
+echo 1 >"$param"
+exit $rc
