@@ -23,6 +23,13 @@ lock_stat=/proc/lock_stat
 [ -x "$prog" ] || { echo "bench: no $prog (selftests not built?)"; exit 1; }
 [ -w "$param" ] || { echo "bench: no writable $param (kernel without the series?)"; exit 1; }
 
+# Lock statistics are collected only while kernel.lock_stat is 1.
+if [ -e "$lock_stat" ]; then
+	echo 1 >/proc/sys/kernel/lock_stat || { echo "bench: cannot enable lock statistics"; exit 1; }
+	head -1 "$lock_stat"
+	grep -m1 'class name' "$lock_stat" | sed 's/^ */lock_stat: /'
+fi
+
 rc=0
 run() { # VCPUS SIZE ROUND VARIANT
 	local args=(-v "$1" -b "$2" -p "$passes")
@@ -35,9 +42,10 @@ run() { # VCPUS SIZE ROUND VARIANT
 	[ -e "$lock_stat" ] && echo 0 >"$lock_stat"
 	"$prog" "${args[@]}" || { echo "bench: exit status $?"; rc=1; }
 	if [ -e "$lock_stat" ]; then
-		# The statistics lines of the lock class (for a rwlock, one
-		# for write and one for read holders: "-W:", "-R:").
-		grep -E '^ *&kvm->mmu_lock(-[RW])?:' "$lock_stat" | sed 's/^ */lock_stat: /'
+		# The statistics lines of the lock class, named after the
+		# rwlock_init() argument, "&(kvm)->mmu_lock" (a rwlock has one
+		# line for write and one for read holders: "-W:", "-R:").
+		grep -E '^ *&\(?kvm\)?->mmu_lock(-[RW])?:' "$lock_stat" | sed 's/^ */lock_stat: /'
 	fi
 }
 

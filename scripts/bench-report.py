@@ -35,7 +35,7 @@ PASS = re.compile(r"^pass (\d+): vcpu ([\d.]+) s, aging (\d+) passes"
                   r"(?:, mean ([\d.]+) s, (\d+) pages marked idle)?$")
 PARAM = re.compile(r"^lockless_aging (before|after): (\S+)$")
 LOCK_HEAD = re.compile(r"^lock_stat: +class name")
-LOCK_LINE = re.compile(r"^lock_stat: (&kvm->mmu_lock(?:-([RW]))?):\s+(.*)$")
+LOCK_LINE = re.compile(r"^lock_stat: (&\(?kvm\)?->mmu_lock(?:-([RW]))?):\s+(.*)$")
 VARIANTS = ("none", "locked", "lockless")
 EXPECT = {"locked": "N", "lockless": "Y"}
 PAGE = 4096
