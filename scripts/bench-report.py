@@ -12,11 +12,12 @@ counts of the lockstat run (DIR/MODE/logs/aging_bench_lockstat.log).
 
 Figures of one run (aging_perf_test's passes 2 and later: pass 1 is the
 first of the VM, whose page tables are built then):
-  vcpu    median wall time of the vCPUs' pass (the slowest vCPU), seconds
-  age     mean time of a complete aging pass over guest memory, seconds
-  age_gib aging time per GiB marked idle (present pages only), seconds
-A round runs the three variants (none, locked = kvm.lockless_aging=0,
-lockless = 1) one after the other; ratios are computed within a round, and
+  vcpu    median wall time of the vCPUs' pass (first start to last end), s
+  age     mean time of an ager pass over guest memory (its present pages), s
+  age_gib ager time per GiB of present pages visited, seconds
+A round runs the three variants (none = the ager walks pagemap without
+marking pages idle, locked = kvm.lockless_aging=0, lockless = 1) one after
+the other; ratios are computed within a round, and
 a round with an invalid run (failed, missing passes, or the parameter not
 what was asked, as the test printed it before and after its passes) is
 listed and left out, never averaged in.  Exit status: 1 if any round was
@@ -31,8 +32,8 @@ import subprocess
 import sys
 
 RUN = re.compile(r"^== bench vcpus=(\d+) size=(\S+) round=(\d+) variant=(\w+)$")
-PASS = re.compile(r"^pass (\d+): vcpu ([\d.]+) s, aging (\d+) passes"
-                  r"(?:, mean ([\d.]+) s, (\d+) pages marked idle)?$")
+PASS = re.compile(r"^pass (\d+): vcpu ([\d.]+) s, ager (\d+) passes"
+                  r"(?:, mean ([\d.]+) s, (\d+) present pages, [\d.]+ ns/page)?$")
 PARAM = re.compile(r"^lockless_aging (before|after): (\S+)$")
 LOCK_HEAD = re.compile(r"^lock_stat: +class name")
 LOCK_LINE = re.compile(r"^lock_stat: (&\(?kvm\)?->mmu_lock(?:-([RW]))?):\s+(.*)$")
@@ -171,7 +172,7 @@ def table(results):
     lines = []
     for mode, res in results.items():
         lines.append(f"mode {mode}: median [min-max] over {res['nr_rounds']} valid round(s) per row")
-        lines.append(f"  {'vCPUs x size':<13} {'vCPU pass s: none':>22} {'locked':>22} {'lockless':>22}"
+        lines.append(f"  {'vCPUs x size':<13} {'vCPU pass s: control':>22} {'locked':>22} {'lockless':>22}"
                      f" {'aging pass ms: locked':>24} {'lockless':>22}")
         for row in res["rows"]:
             rs = row["rounds"]
@@ -180,7 +181,7 @@ def table(results):
                          f" {spread(g('locked', 'vcpu'), sec):>22} {spread(g('lockless', 'vcpu'), sec):>22}"
                          f" {spread(g('locked', 'age'), ms):>24} {spread(g('lockless', 'age'), ms):>22}")
         lines.append(f"  {'ratios, pair by pair':<13} {'aging pass lockless/locked':>28}"
-                     f" {'per GiB lockless/locked':>25} {'vCPU locked/none':>22} {'vCPU lockless/none':>22}")
+                     f" {'per GiB lockless/locked':>25} {'vCPU locked/control':>22} {'lockless/control':>22}")
         for row in res["rows"]:
             rs = row["rounds"]
             g = lambda k: [r["ratios"].get(k) for r in rs]
@@ -263,7 +264,7 @@ def plot(results, out):
                f" '' index {i} using 8 title 'lockless' lc rgb '{color['lockless']}'"]
     for i, mode in enumerate(modes):
         gp += [f"set title 'vCPU pass time, {mode} (s)'",
-               f"plot '{dat}' index {i} using 4:xtic(1) title 'no aging' lc rgb '{color['none']}',"
+               f"plot '{dat}' index {i} using 4:xtic(1) title 'control (no aging)' lc rgb '{color['none']}',"
                f" '' index {i} using 5 title 'locked' lc rgb '{color['locked']}',"
                f" '' index {i} using 6 title 'lockless' lc rgb '{color['lockless']}'"]
     gp.append("unset multiplot")

@@ -23,8 +23,8 @@ def run_text(rnd, variant, vcpu, age=None, pages=1000, param=None, passes=3, vcp
     out = [f"== bench vcpus={vcpus} size={size} round={rnd} variant={variant}",
            "Random seed: 0x6b8b4567", f"lockless_aging before: {p}"]
     for i in range(1, passes + 1):
-        line = f"pass {i}: vcpu {vcpu:.9f} s, aging "
-        line += f"4 passes, mean {age:.6f} s, {pages} pages marked idle" if age else "0 passes"
+        line = f"pass {i}: vcpu {vcpu:.9f} s, ager "
+        line += f"4 passes, mean {age:.6f} s, {pages} present pages, 1234 ns/page" if age else "0 passes"
         out.append(line)
     out.append(f"lockless_aging after: {p}")
     return "\n".join(out) + "\n"
