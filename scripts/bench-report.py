@@ -316,9 +316,12 @@ def main():
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump({"results": results, "runs": everything, "lockstat": lockstat}, f, indent=1)
     print(text, end="")
-    if a.plot and results:
-        plot(results, a.out)
+    plotted = {m: r for m, r in results.items() if r["rows"]}
+    if a.plot and plotted:
+        plot(plotted, a.out)
         print(f"plot: {os.path.join(a.out, 'bench.png')}")
+    elif a.plot:
+        print("no plot: no valid round in any mode", file=sys.stderr)
     return 0 if ok else 1
 
 
