@@ -20,8 +20,9 @@ marking pages idle, locked = kvm.lockless_aging=0, lockless = 1) one after
 the other; ratios are computed within a round, and
 a round with an invalid run (failed, missing passes, or the parameter not
 what was asked, as the test printed it before and after its passes) is
-listed and left out, never averaged in.  Exit status: 1 if any round was
-invalid or a mode has no log, 0 otherwise.
+listed and left out, never averaged in.  Exit status: 1 if a mode has no
+log or a configuration has fewer than MIN_ROUNDS valid rounds, 0 otherwise
+(invalid rounds are always listed, with the reason).
 """
 import argparse
 import json
@@ -38,6 +39,8 @@ PARAM = re.compile(r"^lockless_aging (before|after): (\S+)$")
 LOCK_HEAD = re.compile(r"^lock_stat: +class name")
 LOCK_LINE = re.compile(r"^lock_stat: (&\(?kvm\)?->mmu_lock(?:-([RW]))?):\s+(.*)$")
 VARIANTS = ("none", "locked", "lockless")
+# Valid rounds a configuration needs for its figures to count.
+MIN_ROUNDS = 3
 EXPECT = {"locked": "N", "lockless": "Y"}
 PAGE = 4096
 
@@ -211,7 +214,7 @@ def lock_table(lockstat):
              " not the benchmark's), per run:",
              f"  {'mode':<7}{'vCPUs x size':<14}{'variant':<10}{'W acquisitions':>15}{'W contentions':>15}"
              f"{'W wait us':>11}{'R acquisitions':>16}{'R contentions':>15}{'R wait us':>11}"
-             f"{'aging passes':>14}{'pages marked':>14}"]
+             f"{'ager passes':>13}{'pages visited':>15}"]
     for mode, runs in lockstat.items():
         for r in runs:
             if not r["valid"]:
@@ -226,11 +229,21 @@ def lock_table(lockstat):
                 f"{get('W', 'acquisitions'):>15.0f}{get('W', 'contentions'):>15.0f}"
                 f"{get('W', 'waittime-total'):>11.0f}{get('R', 'acquisitions'):>16.0f}"
                 f"{get('R', 'contentions'):>15.0f}{get('R', 'waittime-total'):>11.0f}"
-                f"{sum(p['aging_passes'] for p in ps):>14}{sum(p['pages'] for p in ps):>14}")
+                f"{sum(p['aging_passes'] for p in ps):>13}{sum(p['pages'] for p in ps):>15}")
     return "\n".join(lines) + "\n"
 
 
-def plot(results, out):
+def lock_acquisitions(lockstat, mode):
+    """{(vcpus, size): {variant: mmu_lock acquisitions, read and write}}."""
+    out = {}
+    for r in lockstat.get(mode, []):
+        if r["valid"]:
+            acq = sum(v[LOCK_COLS.index("acquisitions")] for v in r["lock"].values())
+            out.setdefault((r["vcpus"], r["size"]), {})[r["variant"]] = acq
+    return out
+
+
+def plot(results, out, lockstat=None):
     """bench.png, medians per mode: aging pass time, aging time per GiB, vCPU pass time."""
     dat = os.path.join(out, "bench.dat")
     modes = list(results)
@@ -245,9 +258,20 @@ def plot(results, out):
                         f" {med('locked', 'vcpu'):.4f} {med('lockless', 'vcpu'):.4f}"
                         f" {med('locked', 'age_gib'):.4f} {med('lockless', 'age_gib'):.4f}\n")
             f.write("\n\n")
-    gp = [f"set terminal pngcairo noenhanced size {420 * len(modes)},1100 font ',9'",
+        if lockstat:
+            for mode in modes:
+                acq = lock_acquisitions(lockstat, mode)
+                f.write(f"# mode {mode}, lockstat kernel: config mmu_lock acquisitions"
+                        " control locked lockless (thousands)\n")
+                for row in results[mode]["rows"]:
+                    a = acq.get((row["vcpus"], row["size"]), {})
+                    f.write(f"\"{row['config']}\" " + " ".join(
+                        f"{a[v] / 1e3:.1f}" if v in a else "NaN" for v in VARIANTS) + "\n")
+                f.write("\n\n")
+    rows = 4 if lockstat else 3
+    gp = [f"set terminal pngcairo noenhanced size {420 * len(modes)},{370 * rows} font ',9'",
           f"set output '{os.path.join(out, 'bench.png')}'",
-          f"set multiplot layout 3,{len(modes)} title 'make bench: medians over rounds;"
+          f"set multiplot layout {rows},{len(modes)} title 'make bench: medians over rounds;"
           " locked = kvm.lockless_aging=0, lockless = 1'",
           "set style data histogram", "set style histogram cluster gap 1",
           "set style fill solid 0.8 border -1", "set boxwidth 0.9",
@@ -259,7 +283,7 @@ def plot(results, out):
                f"plot '{dat}' index {i} using 2:xtic(1) title 'locked' lc rgb '{color['locked']}',"
                f" '' index {i} using 3 title 'lockless' lc rgb '{color['lockless']}'"]
     for i, mode in enumerate(modes):
-        gp += [f"set title 'aging time per GiB marked idle, {mode} (s)'",
+        gp += [f"set title 'ager time per GiB of present pages, {mode} (s)'",
                f"plot '{dat}' index {i} using 7:xtic(1) title 'locked' lc rgb '{color['locked']}',"
                f" '' index {i} using 8 title 'lockless' lc rgb '{color['lockless']}'"]
     for i, mode in enumerate(modes):
@@ -267,6 +291,13 @@ def plot(results, out):
                f"plot '{dat}' index {i} using 4:xtic(1) title 'control (no aging)' lc rgb '{color['none']}',"
                f" '' index {i} using 5 title 'locked' lc rgb '{color['locked']}',"
                f" '' index {i} using 6 title 'lockless' lc rgb '{color['lockless']}'"]
+    if lockstat:
+        for i, mode in enumerate(modes):
+            gp += [f"set title 'mmu_lock acquisitions per run, {mode} (x1000, lockstat)'",
+                   f"plot '{dat}' index {len(modes) + i} using 2:xtic(1) title 'control (no aging)'"
+                   f" lc rgb '{color['none']}', '' index {len(modes) + i} using 3 title 'locked'"
+                   f" lc rgb '{color['locked']}', '' index {len(modes) + i} using 4 title 'lockless'"
+                   f" lc rgb '{color['lockless']}'"]
     gp.append("unset multiplot")
     subprocess.run(["gnuplot"], input="\n".join(gp), text=True, check=True)
 
@@ -291,7 +322,12 @@ def main():
             continue
         runs = parse_log(log)
         rounds, invalid = rounds_of(runs, a.passes)
-        ok = ok and not invalid and bool(rounds)
+        configs = {(r["vcpus"], r["size"]) for r in runs}
+        short = [k for k in configs if len(rounds.get(k, [])) < MIN_ROUNDS]
+        for k in sorted(short):
+            print(f"bench-report: {mode}: {k[0]} x {k[1]}: fewer than {MIN_ROUNDS} valid rounds",
+                  file=sys.stderr)
+        ok = ok and bool(rounds) and not short
         rows = [{"config": f"{k[0]} x {k[1]}", "vcpus": k[0], "size": k[1], "rounds": v}
                 for k, v in sorted(rounds.items(), key=lambda kv: (kv[0][0], size_key(kv[0][1])))]
         results[mode] = {"rows": rows, "invalid": invalid,
@@ -318,7 +354,7 @@ def main():
     print(text, end="")
     plotted = {m: r for m, r in results.items() if r["rows"]}
     if a.plot and plotted:
-        plot(plotted, a.out)
+        plot(plotted, a.out, lockstat)
         print(f"plot: {os.path.join(a.out, 'bench.png')}")
     elif a.plot:
         print("no plot: no valid round in any mode", file=sys.stderr)

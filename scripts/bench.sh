@@ -7,7 +7,10 @@
 # 'bench').  A second boot per mode on the lockstat kernel counts mmu_lock
 # acquisitions and contentions (suite 'bench-lockstat').  The report
 # (scripts/bench-report.py) writes build/bench/table.txt, results.json and
-# bench.png.  Exit status: non-zero if a phase failed or a round was invalid.
+# bench.png.  A run that fails (the runner then reports the test as FAIL)
+# invalidates its round, which the report lists with the reason and leaves
+# out.  Exit status: the report's (non-zero if a mode has no log or a
+# configuration has fewer than 3 valid rounds), or a build's failure.
 #     bench.sh [MODES]     (default: tdp,legacy,shadow)
 . "$(dirname "$0")/lib.sh"
 S=$TOP/scripts
@@ -26,14 +29,12 @@ phase "kernel (bench)" "$S/build-kernel.sh" bench
 phase "kernel (lockstat)" "$S/build-kernel.sh" lockstat
 phase selftests "$S/build-selftests.sh" x86_64
 rm -rf "$out"
-rc=0
 # Multi-threaded TCG: one host thread per vCPU of the test VM, so that the
 # ager and a vCPU can run at the same instant (single-threaded TCG only
 # interleaves them).  One mode at a time, so that modes do not share cores.
 phase "bench runs" python3 "$S/vmrun.py" --suite bench --flavor bench --modes "$modes" \
-	--jobs 1 --tcg-threads multi --out "$out" || rc=1
+	--jobs 1 --tcg-threads multi --out "$out" || true
 phase "lock counts" python3 "$S/vmrun.py" --suite bench-lockstat --flavor lockstat \
-	--modes "$modes" --jobs 1 --tcg-threads multi --out "$out/lockstat" || rc=1
+	--modes "$modes" --jobs 1 --tcg-threads multi --out "$out/lockstat" || true
 phase report python3 "$S/bench-report.py" "$out" --passes "$passes" --modes "$modes" \
-	--lockstat "$out/lockstat" --plot || rc=1
-exit $rc
+	--lockstat "$out/lockstat" --plot

@@ -54,12 +54,14 @@ class BenchReportTest(unittest.TestCase):
         text = run_text(1, "none", 1.0) + run_text(1, "locked", 1.2, 0.010) + \
             run_text(1, "lockless", 1.1, 0.002) + \
             run_text(2, "lockless", 2.2, 0.008) + run_text(2, "none", 2.0) + \
-            run_text(2, "locked", 3.0, 0.010)
+            run_text(2, "locked", 3.0, 0.010) + \
+            run_text(3, "none", 1.0) + run_text(3, "locked", 1.0, 0.010) + \
+            run_text(3, "lockless", 1.0, 0.005)
         rc, res, text_out = self.report(text)
         self.assertEqual(rc, 0)
         rounds = res["rows"][0]["rounds"]
-        self.assertEqual(len(rounds), 2)
-        r1, r2 = (r["ratios"] for r in rounds)
+        self.assertEqual(len(rounds), 3)
+        r1, r2, _ = (r["ratios"] for r in rounds)
         self.assertAlmostEqual(r1["age_lockless_locked"], 0.2)
         self.assertAlmostEqual(r1["vcpu_locked_none"], 1.2)
         self.assertAlmostEqual(r1["vcpu_lockless_none"], 1.1)
@@ -67,6 +69,18 @@ class BenchReportTest(unittest.TestCase):
         self.assertAlmostEqual(r2["age_lockless_locked"], 0.8)
         self.assertAlmostEqual(r2["vcpu_locked_none"], 1.5)
         self.assertIn("0.50 [0.20-0.80]", text_out)
+
+    def test_an_invalid_round_is_listed_and_left_out(self):
+        good = lambda r: run_text(r, "none", 1.0) + run_text(r, "locked", 1.2, 0.010) + \
+            run_text(r, "lockless", 1.1, 0.005)
+        bad = run_text(4, "none", 1.0) + run_text(4, "locked", 9.9, 0.9) + \
+            run_text(4, "lockless", 1.1, 0.005).replace("pass 3:", "pass 7:")
+        rc, res, text_out = self.report(good(1) + good(2) + good(3) + bad)
+        self.assertEqual(rc, 0)
+        self.assertEqual([r["round"] for r in res["rows"][0]["rounds"]], [1, 2, 3])
+        self.assertIn("INVALID round 4 of 1 x 8M: lockless: passes [1, 2, 7]", text_out)
+        # Its locked run, valid on its own, does not count either.
+        self.assertIn("0.50 [0.50-0.50]", text_out)
 
     def test_a_run_whose_parameter_did_not_switch_invalidates_its_round(self):
         text = run_text(1, "none", 1.0) + run_text(1, "locked", 1.2, 0.010, param="Y") + \
@@ -100,7 +114,7 @@ class BenchReportTest(unittest.TestCase):
         text = run_text(1, "none", 1.0).replace("pass 1: vcpu 1.0", "pass 1: vcpu 9.0") + \
             run_text(1, "locked", 1.0, 0.010) + run_text(1, "lockless", 1.0, 0.010)
         rc, res, _ = self.report(text)
-        self.assertEqual(rc, 0)
+        self.assertEqual(rc, 1, "a single round is fewer than MIN_ROUNDS")
         self.assertAlmostEqual(res["rows"][0]["rounds"][0]["figures"]["none"]["vcpu"], 1.0)
 
     def test_lock_stat_lines_are_parsed_by_column(self):
