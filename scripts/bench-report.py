@@ -309,6 +309,7 @@ def main():
     ap.add_argument("--modes", default="tdp,legacy,shadow")
     ap.add_argument("--lockstat", help="vmrun output directory of the lockstat run")
     ap.add_argument("--test", default="aging_bench", help="the suite section whose logs to read")
+    ap.add_argument("--rounds", type=int, help="rounds each configuration should have run")
     ap.add_argument("--plot", action="store_true")
     a = ap.parse_args()
 
@@ -322,6 +323,12 @@ def main():
             continue
         runs = parse_log(log)
         rounds, invalid = rounds_of(runs, a.passes)
+        if a.rounds:
+            ran = {(r["vcpus"], r["size"], r["round"]) for r in runs}
+            for v, s in sorted({(r["vcpus"], r["size"]) for r in runs}):
+                invalid += [{"vcpus": v, "size": s, "round": n,
+                             "why": ["did not run (the test VM died before it?)"]}
+                            for n in range(1, a.rounds + 1) if (v, s, n) not in ran]
         configs = {(r["vcpus"], r["size"]) for r in runs}
         short = [k for k in configs if len(rounds.get(k, [])) < MIN_ROUNDS]
         for k in sorted(short):

@@ -16,12 +16,13 @@
 S=$TOP/scripts
 modes=${1:-tdp,legacy,shadow}
 out=$BUILD/bench
-# Passes per run of aging_perf_test: bench-guest.sh's second argument in the
-# 'bench' and 'bench-lockstat' sections of suites.cfg.
-passes=$(python3 -c '
+# Rounds and passes per run of aging_perf_test: bench-guest.sh's first two
+# arguments in the 'aging_bench' section of suites.cfg (the passes are the
+# same in 'aging_bench_lockstat').
+read -r rounds passes < <(python3 -c '
 import sys; sys.path.insert(0, sys.argv[1])
 import suites
-print(suites.load_suites()["aging_bench"]["args"].split()[1])' "$S")
+print(" ".join(suites.load_suites()["aging_bench"]["args"].split()[:2]))' "$S")
 
 phase deps "$S/deps.sh"
 phase tree "$S/worktree.sh"
@@ -36,5 +37,5 @@ phase "bench runs" python3 "$S/vmrun.py" --suite bench --flavor bench --modes "$
 	--jobs 1 --tcg-threads multi --out "$out" || true
 phase "lock counts" python3 "$S/vmrun.py" --suite bench-lockstat --flavor lockstat \
 	--modes "$modes" --jobs 1 --tcg-threads multi --out "$out/lockstat" || true
-phase report python3 "$S/bench-report.py" "$out" --passes "$passes" --modes "$modes" \
-	--lockstat "$out/lockstat" --plot
+phase report python3 "$S/bench-report.py" "$out" --passes "$passes" --rounds "$rounds" \
+	--modes "$modes" --lockstat "$out/lockstat" --plot

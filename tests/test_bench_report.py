@@ -40,12 +40,12 @@ class BenchReportTest(unittest.TestCase):
     def tearDown(self):
         self.tmp.cleanup()
 
-    def report(self, text):
+    def report(self, text, *extra):
         with open(self.log, "w") as f:
             f.write(text)
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()):
-            sys.argv = ["bench-report.py", self.out, "--passes", "3", "--modes", "tdp"]
+            sys.argv = ["bench-report.py", self.out, "--passes", "3", "--modes", "tdp", *extra]
             rc = br.main()
         with open(os.path.join(self.out, "results.json")) as f:
             return rc, json.load(f)["results"]["tdp"], buf.getvalue()
@@ -104,6 +104,14 @@ class BenchReportTest(unittest.TestCase):
         rc, res, _ = self.report(failed)
         self.assertEqual(rc, 1)
         self.assertIn("lockless: bench: exit status 254", res["invalid"][0]["why"][0])
+
+    def test_rounds_that_never_ran_are_listed(self):
+        good = lambda r: run_text(r, "none", 1.0) + run_text(r, "locked", 1.2, 0.010) + \
+            run_text(r, "lockless", 1.1, 0.005)
+        rc, res, text_out = self.report(good(1) + good(2) + good(3), "--rounds", "5")
+        self.assertEqual(rc, 0)
+        self.assertIn("INVALID round 4 of 1 x 8M: did not run", text_out)
+        self.assertIn("INVALID round 5 of 1 x 8M: did not run", text_out)
 
     def test_a_missing_variant_invalidates_the_round(self):
         rc, res, _ = self.report(run_text(1, "none", 1.0) + run_text(1, "locked", 1.2, 0.010))
