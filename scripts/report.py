@@ -27,6 +27,11 @@ def mode_text(results, rundir):
             text.append("      | " + "\n      | ".join(rep[:30]))
         if len(r["reports"]) > 2:
             text.append(f"      ({len(r['reports']) - 2} more reports in {rundir}/console.log)")
+        allowed = sorted(set(r.get("allowed", [])))
+        for note in allowed[:3]:
+            text.append(f"      allowed: {note}")
+        if len(allowed) > 3:
+            text.append(f"      ({len(allowed) - 3} more allowed reports in {rundir}/console.log)")
         if r["verdict"] in ("FAIL", "CRASH") and r.get("console_tail"):
             text.append("      last console lines:\n      | " + "\n      | ".join(r["console_tail"]))
     return "\n".join(text)

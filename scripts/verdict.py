@@ -27,7 +27,7 @@ def output_matches(path, regex):
     return next((x.strip()[:200] for x in read_lines(path) if rx.search(x)), "")
 
 
-def judge(rundir, mode, plan, tests, killed, allow, strict_skips=False):
+def judge(rundir, mode, plan, tests, killed, allow, strict_skips=False, kvm=None):
     """Return one result dict per planned run.
 
     STRICT_SKIPS: a skip that suites.cfg does not expect (no 'known' reason
@@ -39,7 +39,7 @@ def judge(rundir, mode, plan, tests, killed, allow, strict_skips=False):
     results, boot_reports = [], []
     for seg in segs:
         if seg.name not in dict(plan):
-            boot_reports += [r for r in logscan.scan(seg.lines, allow) if not r.allowed]
+            boot_reports += [r for r in logscan.scan(seg.lines, allow, kvm) if not r.allowed]
     tail = [logscan.strip(x) for x in raw[-15:]]
     for run, name in plan:
         seg = by_name.get(run)
@@ -65,7 +65,7 @@ def judge(rundir, mode, plan, tests, killed, allow, strict_skips=False):
                 res.update(verdict="FAIL", reason="check failed: " + first_line(log, "check "))
             else:
                 res.update(verdict="FAIL", reason=f"exit {seg.rc}: " + failure_line(log))
-        reports = logscan.scan(seg.lines, allow) if seg else []
+        reports = logscan.scan(seg.lines, allow, kvm) if seg else []
         res["reports"] = [r.lines for r in reports if not r.allowed]
         res["allowed"] = [f"{r.title} ({r.allowed})" for r in reports if r.allowed]
         if res["reports"]:

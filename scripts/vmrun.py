@@ -102,6 +102,7 @@ def main(argv=None):
             raise Error(f"no kernel at {kernel}: run 'make kernel FLAVOR={args.flavor}'")
         accel, accel_args, vendor, why = vm.pick_accel(args.accel, args.tcg_threads)
         allow = logscan.load_allowlist(ALLOWLIST)
+        kvm = logscan.kvm_functions(os.path.join(BUILD, f"kernel-{args.flavor}"))
     except (Error, ValueError, configparser.Error) as e:
         print(f"vmrun: {e}", file=sys.stderr)
         return 2
@@ -111,7 +112,7 @@ def main(argv=None):
     print(f"vmrun: {len(tests)} test(s), modes {','.join(modes)}, kernel {args.flavor}, "
           f"accelerator {accel} ({why}); logs in {out}", flush=True)
     env = {"kernel": kernel, "accel_args": accel_args, "vendor": vendor, "selftests": selftests,
-           "allow": allow, "out": out}
+           "allow": allow, "kvm": kvm, "out": out}
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
         per_mode = list(pool.map(lambda m: run_mode(m, tests, args, env), modes))
     results = [r for res in per_mode for r in res]
@@ -150,7 +151,8 @@ def run_mode(mode, tests, args, env):
         cmd = vm.qemu_command(env["kernel"], rundir, env["accel_args"], mode, args.param, args.mem, args.smp)
         timeouts = [(run, tests[name]["timeout"]) for run, name in plan]
         killed = vm.boot(cmd, rundir, timeouts, lambda s: print(f"[{mode}]{s}", flush=True))
-        judged = verdict.judge(rundir, mode, plan, tests, killed, env["allow"], args.strict_skips)
+        judged = verdict.judge(rundir, mode, plan, tests, killed, env["allow"], args.strict_skips,
+                               env["kvm"])
         # A guest without KVM fails the mode, first: it is why its tests skip.
         setup = verdict.guest_setup(rundir, mode)
         results += ([setup] if setup else []) + judged

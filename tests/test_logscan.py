@@ -1,6 +1,7 @@
 """Unit tests for scripts/logscan.py against the sample console logs in tests/data."""
 import contextlib
 import io
+import subprocess
 import os
 import sys
 import tempfile
@@ -337,3 +338,99 @@ class MainTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def kcsan_report(pair, first, second):
+    """Console lines of one KCSAN report: PAIR for the title, FIRST and SECOND
+    the stack frames (function names) of its two accesses."""
+    lines = ["==================================================================",
+             f"BUG: KCSAN: data-race in {pair}", "",
+             "write to 0xffffc90000162228 of 8 bytes by task 170 on cpu 0:"]
+    lines += [f" {f}+0x58b/0x660" for f in first]
+    lines += ["", "read to 0xffffc90000162228 of 8 bytes by task 171 on cpu 1:"]
+    lines += [f" {f}+0x370/0x470" for f in second]
+    lines += ["", "Reported by Kernel Concurrency Sanitizer on:",
+              "=================================================================="]
+    return stamped(*lines)
+
+
+KVM_FUNCS = {"kvm_mmu_notifier_clear_flush_young", "kvm_mmu_notifier_invalidate_range_start",
+             "svm_vcpu_run", "kvm_arch_vcpu_ioctl_run", "rmap_get_first"}
+SWAP_IN = ["__swap_count", "do_swap_page", "__handle_mm_fault", "handle_mm_fault",
+           "__get_user_pages", "hva_to_pfn", "kvm_faultin_pfn"]
+
+
+class OutsideKvmTest(unittest.TestCase):
+    """A KCSAN report that does not involve KVM code is shown as allowed."""
+
+    def verdict(self, lines, kvm=KVM_FUNCS, allow=None):
+        (rep,) = logscan.scan(lines, allow, kvm)
+        return rep.allowed
+
+    def test_race_between_two_kvm_functions_fails(self):
+        lines = kcsan_report("kvm_mmu_notifier_clear_flush_young / kvm_mmu_notifier_invalidate_range_start",
+                             ["kvm_mmu_notifier_invalidate_range_start", "__mmu_notifier_invalidate_range_start"],
+                             ["kvm_mmu_notifier_clear_flush_young", "__mmu_notifier_clear_flush_young"])
+        self.assertEqual(self.verdict(lines), "")
+
+    def test_race_in_mm_is_outside_kvm(self):
+        lines = kcsan_report("fix_fullness_group / zs_map_object",
+                             ["fix_fullness_group", "zs_free", "zram_free_page"],
+                             ["zs_map_object", "zram_read_from_zspool", "zram_read_page"])
+        self.assertIn("outside KVM", self.verdict(lines))
+
+    def test_kvm_deep_in_the_stack_does_not_make_it_kvms(self):
+        # Swap-in reached from a vCPU fault: KVM is the caller's caller's ...
+        lines = kcsan_report("__swap_count / __swap_duplicate", SWAP_IN, ["__swap_duplicate", "swap_duplicate"])
+        self.assertIn("outside KVM", self.verdict(lines))
+
+    def test_helper_called_from_kvm_fails(self):
+        # x86_virt_spec_ctrl() lives in arch/x86/kernel but runs for svm_vcpu_run().
+        lines = kcsan_report("x86_virt_spec_ctrl / x86_virt_spec_ctrl",
+                             ["x86_virt_spec_ctrl", "svm_vcpu_run", "vcpu_enter_guest"],
+                             ["x86_virt_spec_ctrl", "native_sched_clock"])
+        self.assertEqual(self.verdict(lines), "")
+
+    def test_second_caller_counts(self):
+        lines = kcsan_report("a / b", ["a", "helper", "rmap_get_first"], ["b", "c", "d"])
+        self.assertEqual(self.verdict(lines), "")
+
+    def test_third_caller_does_not(self):
+        lines = kcsan_report("a / b", ["a", "helper", "helper2", "rmap_get_first"], ["b", "c", "d"])
+        self.assertIn("outside KVM", self.verdict(lines))
+
+    def test_compiler_clone_names_are_kvms(self):
+        lines = kcsan_report("rmap_get_first.isra.0 / b", ["rmap_get_first.isra.0"], ["b"])
+        self.assertEqual(self.verdict(lines), "")
+
+    def test_without_the_kernels_functions_everything_fails(self):
+        lines = kcsan_report("fix_fullness_group / zs_map_object", ["fix_fullness_group"], ["zs_map_object"])
+        self.assertEqual(self.verdict(lines, kvm=None), "")
+
+    def test_allowlist_note_wins(self):
+        lines = kcsan_report("fix_fullness_group / zs_map_object", ["fix_fullness_group"], ["zs_map_object"])
+        allow = {("fix_fullness_group", "zs_map_object"): "zsmalloc"}
+        self.assertEqual(self.verdict(lines, allow=allow), "zsmalloc")
+
+    def test_other_reports_are_not_excused(self):
+        (rep,) = logscan.scan(stamped("WARNING: CPU: 0 PID: 1 at mm/zsmalloc.c:1 zs_free+0x1/0x2"), None, set())
+        self.assertEqual(rep.allowed, "")
+
+
+class KvmFunctionsTest(unittest.TestCase):
+    def test_reads_functions_of_kvm_objects_only(self):
+        with tempfile.TemporaryDirectory() as build:
+            for sub, src in (("arch/x86/kvm/mmu", "static int rmap_helper(int x) { return x + 1; }\n"
+                                                  "int kvm_thing(int x) { return rmap_helper(x); }\n"),
+                             ("mm", "int zs_map_object(int x) { return x; }\n")):
+                os.makedirs(os.path.join(build, sub))
+                c = os.path.join(build, sub, "x.c")
+                with open(c, "w") as f:
+                    f.write(src)
+                subprocess.run(["cc", "-O0", "-c", c, "-o", c[:-1] + "o"], check=True)
+            funcs = logscan.kvm_functions(build)
+        self.assertEqual(funcs, {"kvm_thing", "rmap_helper"})
+
+    def test_no_objects_means_none(self):
+        with tempfile.TemporaryDirectory() as build:
+            self.assertIsNone(logscan.kvm_functions(build))
