@@ -35,6 +35,20 @@ class LineForTest(unittest.TestCase):
         self.assertEqual(report.line_for(r), "SKIP  t [tdp] (known on base: base bug; 2s)")
 
 
+class ModeTextTest(unittest.TestCase):
+    def test_allowed_reports_are_shown_once_each(self):
+        notes = [f"BUG: KCSAN: data-race in f{i} / g (outside KVM)" for i in range(5)]
+        r = {"verdict": "PASS", "run": "t", "mode": "tdp", "reason": "", "secs": 3, "reports": [],
+             "allowed": notes + notes[:1]}
+        text = report.mode_text([r], "DIR").splitlines()
+        self.assertEqual(text[1:4], [f"      allowed: {n}" for n in notes[:3]])
+        self.assertEqual(text[4], "      (2 more allowed reports in DIR/console.log)")
+
+    def test_no_allowed_reports_no_lines(self):
+        r = {"verdict": "PASS", "run": "t", "mode": "tdp", "reason": "", "secs": 3, "reports": []}
+        self.assertEqual(report.mode_text([r], "DIR"), "PASS  t [tdp] (3s)")
+
+
 class PassRateTest(unittest.TestCase):
     def test_repeated_runs_give_a_rate(self):
         results = [{"test": "t", "mode": "tdp", "verdict": v} for v in ("PASS", "FAIL", "PASS")]
