@@ -11,14 +11,20 @@
 # Output: for each run a line "== bench vcpus=V size=S round=R variant=X"
 # and the test's output.  Exit status: 1 if a run failed or the parameter
 # could not be set, 0 otherwise.
+# Each run is killed after BENCH_RUN_TIMEOUT seconds (default 90; a run
+# takes a few seconds under TCG): multi-threaded TCG sometimes leaves a
+# nested vCPU stuck for good, and one stuck run must cost its round, not
+# the whole test VM's time.  BENCH_PARAM and BENCH_LOCK_STAT replace the
+# paths of the parameter and of the lock statistics (for the unit tests).
 usage='usage: bench-guest.sh ROUNDS PASSES "VCPUS..." "SIZES..."'
 rounds=${1:?$usage}
 passes=${2:?$usage}
 vcpus_list=${3:?$usage}
 sizes=${4:?$usage}
 prog=${KVMLTS_SELFTESTS:-$(dirname "$0")/../build/selftests}/aging_perf_test
-param=/sys/module/kvm/parameters/lockless_aging
-lock_stat=/proc/lock_stat
+param=${BENCH_PARAM:-/sys/module/kvm/parameters/lockless_aging}
+lock_stat=${BENCH_LOCK_STAT:-/proc/lock_stat}
+run_timeout=${BENCH_RUN_TIMEOUT:-90}
 
 [ -x "$prog" ] || { echo "bench: no $prog (selftests not built?)"; exit 1; }
 [ -w "$param" ] || { echo "bench: no writable $param (kernel without the series?)"; exit 1; }
@@ -40,7 +46,15 @@ run() { # VCPUS SIZE ROUND VARIANT
 	lockless) echo 1 >"$param" || { echo "bench: cannot set $param"; rc=1; return; } ;;
 	esac
 	[ -e "$lock_stat" ] && echo 0 >"$lock_stat"
-	"$prog" "${args[@]}" || { echo "bench: exit status $?"; rc=1; }
+	timeout -k 5 "$run_timeout" "$prog" "${args[@]}"
+	local st=$?
+	if [ $st = 124 ] || [ $st = 137 ]; then
+		echo "bench: timed out after ${run_timeout}s (exit status $st)"
+		rc=1
+	elif [ $st != 0 ]; then
+		echo "bench: exit status $st"
+		rc=1
+	fi
 	if [ -e "$lock_stat" ]; then
 		# The statistics lines of the lock class, named after the
 		# rwlock_init() argument, "&(kvm)->mmu_lock" (a rwlock has one
