@@ -16,15 +16,16 @@
 S=$TOP/scripts
 modes=${1:-tdp,legacy,shadow}
 out=$BUILD/bench
+phase deps "$S/deps.sh"
 # Rounds and passes per run of aging_perf_test: bench-guest.sh's first two
 # arguments in the 'aging_bench' section of suites.cfg (the passes are the
-# same in 'aging_bench_lockstat').
+# same in 'aging_bench_lockstat').  After deps: python3 may not be there
+# before.
 read -r rounds passes < <(python3 -c '
 import sys; sys.path.insert(0, sys.argv[1])
 import suites
 print(" ".join(suites.load_suites()["aging_bench"]["args"].split()[:2]))' "$S")
-
-phase deps "$S/deps.sh"
+[ -n "$passes" ] || die "cannot read the rounds and passes of [aging_bench] in suites.cfg"
 phase tree "$S/worktree.sh"
 phase "kernel (bench)" "$S/build-kernel.sh" bench
 phase "kernel (lockstat)" "$S/build-kernel.sh" lockstat
