@@ -13,7 +13,7 @@ ACCEL ?= auto
 S := scripts
 
 .PHONY: help deps fetch tree export kernel w1 selftests selftests-cross checkpatch \
-	unit vmtest run check check-kcsan fresh-check bench baseline bisect-build clean
+	nested unit vmtest run check check-kcsan fresh-check bench baseline bisect-build clean
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -50,6 +50,10 @@ selftests: tree
 selftests-cross: tree
 	@$(S)/build-selftests.sh arm64 && $(S)/build-selftests.sh riscv
 
+## nested            the nested guest's initramfs and page_idle ager (nested/*.c) in build/nested
+nested:
+	@$(S)/nested-build.sh
+
 ## checkpatch        checkpatch.pl --strict on every patch of the series
 checkpatch: tree
 	@$(S)/checkpatch.sh
@@ -59,7 +63,7 @@ unit:
 	@python3 -m unittest discover -s tests -t . 2>&1
 
 ## vmtest            run SUITE (or TEST=name) in MODES on the FLAVOR kernel (REPEAT=N, PARAMS="kvm.x=1")
-vmtest: kernel selftests
+vmtest: kernel selftests nested
 	@python3 $(S)/vmrun.py $(if $(TEST),$(foreach t,$(TEST),--test $(t)),--suite $(SUITE)) \
 		--modes $(MODES) --flavor $(FLAVOR) --repeat $(REPEAT) --accel $(ACCEL) \
 		$(foreach p,$(PARAMS),--param $(p))

@@ -1,0 +1,162 @@
+#!/bin/bash
+# A real VMM and a real guest kernel on the KVM under test (inside the test
+# VM): the host's qemu-system-x86_64 boots a nested guest (L2) with
+# -accel kvm, from a kernel of this workbench and the initramfs of
+# 'make nested' (nested/memverify.c: fills the guest's RAM with a pattern,
+# checks and rewrites it pass after pass, powers off).  Meanwhile
+#   - QEMU runs in a memory cgroup whose memory.max is below the guest's
+#     RAM, with swap on zram, so reclaim ages and evicts guest pages and
+#     the guest faults them back in;
+#   - nested/idle-ager.c ages QEMU's guest RAM through page_idle, pass
+#     after pass (KVM's clear_young).
+# Passes only if QEMU exits 0, the guest printed every pass and
+# "DONE ... bad=0", its kernel printed no BUG/WARNING/Oops/panic, the ager
+# completed --ager-passes passes, and memory.stat shows pages stolen from
+# the cgroup and faulted back in.  Prints each step with the time since
+# QEMU started, then one summary line "nested-guest: ...".
+#
+#     nested-guest.sh [--kernel BZIMAGE] [--mem MIB] [--limit MIB]
+#                     [--zram MIB] [--passes N] [--cpu MODEL]
+#                     [--ager-passes N] [--timeout SECONDS]
+#
+# The unit tests point it elsewhere: NESTED_DIR (build/nested),
+# NESTED_KVM (/dev/kvm), NESTED_PAGE_IDLE (page_idle's bitmap),
+# NESTED_CGROUP (/sys/fs/cgroup), NESTED_VMSTAT (/proc/vmstat), and
+# NESTED_UNDER_SWAP=1 (swap is set up already).
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+nested=${NESTED_DIR:-$top/build/nested}
+kernel=$top/build/kernel-debug/arch/x86/boot/bzImage
+mem=256 limit=160 zram=512 passes=4 cpu=qemu64 ager_passes=3 timeout=900
+usage="usage: nested-guest.sh [--kernel BZIMAGE] [--mem MIB] [--limit MIB] [--zram MIB] [--passes N] [--cpu MODEL] [--ager-passes N] [--timeout S]"
+args=("$@")
+while [ $# -gt 0 ]; do
+	[ $# -ge 2 ] || { echo "$usage"; exit 2; }
+	case $1 in
+	--kernel) kernel=$2 ;;
+	--mem) mem=$2 ;;
+	--limit) limit=$2 ;;
+	--zram) zram=$2 ;;
+	--passes) passes=$2 ;;
+	--cpu) cpu=$2 ;;
+	--ager-passes) ager_passes=$2 ;;
+	--timeout) timeout=$2 ;;
+	*) echo "$usage"; exit 2 ;;
+	esac
+	shift 2
+done
+for n in "$mem" "$limit" "$zram" "$passes" "$ager_passes" "$timeout"; do
+	case $n in ''|*[!0-9]*) echo "nested-guest: not a number: '$n'"; exit 2 ;; esac
+done
+fail() { echo "nested-guest: FAIL: $*"; exit 1; }
+[ "$limit" -lt "$mem" ] || fail "--limit $limit must be below --mem $mem: else nothing is reclaimed"
+
+# Swap first: the script runs itself again under with-zram-swap.sh.
+if [ -z "$NESTED_UNDER_SWAP" ]; then
+	NESTED_UNDER_SWAP=1 exec "$here/with-zram-swap.sh" "${zram}M" "$here/nested-guest.sh" "${args[@]}"
+fi
+
+kvm=${NESTED_KVM:-/dev/kvm}
+page_idle=${NESTED_PAGE_IDLE:-/sys/kernel/mm/page_idle/bitmap}
+root=${NESTED_CGROUP:-/sys/fs/cgroup}
+procvmstat=${NESTED_VMSTAT:-/proc/vmstat}
+[ -e "$kvm" ] || fail "no $kvm"
+[ -r "$kernel" ] || fail "no kernel $kernel"
+for f in initramfs.cpio idle-ager; do
+	[ -r "$nested/$f" ] || fail "no $nested/$f ('make nested' builds it)"
+done
+[ -w "$page_idle" ] || fail "no $page_idle (CONFIG_IDLE_PAGE_TRACKING)"
+grep -qw memory "$root/cgroup.controllers" 2>/dev/null || fail "no memory controller in $root"
+
+work=$(mktemp -d)
+cg=$root/kvmlts-nested-$$
+l2log=$work/l2.log
+agerlog=$work/ager.log
+qpid= apid=
+cleanup() {
+	[ -n "$qpid" ] && kill -9 "$qpid" 2>/dev/null
+	[ -n "$apid" ] && kill "$apid" 2>/dev/null
+	wait 2>/dev/null
+	rmdir "$cg" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+echo +memory >"$root/cgroup.subtree_control" || fail "cannot enable the memory controller"
+mkdir "$cg" && echo "${limit}M" >"$cg/memory.max" || fail "cannot create $cg"
+vmstat() { awk -v k="$1" '$1 == k { print $2 }' "$procvmstat"; }
+swpin0=$(vmstat pswpin) swpout0=$(vmstat pswpout)
+
+cmd=(qemu-system-x86_64 -accel kvm -cpu "$cpu" -smp 1 -m "${mem}M"
+	-nographic -no-reboot -nodefaults -serial stdio
+	-kernel "$kernel" -initrd "$nested/initramfs.cpio"
+	-append "console=ttyS0 loglevel=4 panic=-1 MV_PASSES=$passes")
+echo "nested-guest: L2 ${mem} MiB, -cpu $cpu, in a cgroup with memory.max ${limit} MiB, swap on zram ${zram} MiB"
+echo "\$ ${cmd[*]}"
+start=$(date +%s.%N)
+elapsed() { echo "$(date +%s.%N) $start" | awk '{ printf "%6.1f", $1 - $2 }'; }
+(echo "$BASHPID" >"$cg/cgroup.procs" && exec "${cmd[@]}") >"$l2log" 2>&1 </dev/null &
+qpid=$!
+"$nested/idle-ager" "$qpid" $((mem * 3 / 4)) 500 >"$agerlog" 2>&1 &
+apid=$!
+echo "[$(elapsed) s] QEMU started (pid $qpid), ager started"
+
+# Follow the guest's progress lines until QEMU exits or the time is up.
+seen=0 timed_out=
+while kill -0 "$qpid" 2>/dev/null; do
+	if [ "$(elapsed | cut -d. -f1)" -ge "$timeout" ]; then
+		timed_out=1
+		kill -9 "$qpid"
+		break
+	fi
+	n=$(grep -c '^memverify:' "$l2log")
+	if [ "$n" -gt "$seen" ]; then
+		grep '^memverify:' "$l2log" | tail -n +$((seen + 1)) | head -n $((n - seen)) |
+			while read -r line; do echo "[$(elapsed) s] $line"; done
+		seen=$n
+	fi
+	sleep 1
+done
+wait "$qpid"
+qrc=$?
+qpid=
+total=$(elapsed)
+grep '^memverify:' "$l2log" | tail -n +$((seen + 1)) | while read -r line; do echo "[$total s] $line"; done
+# The ager stops by itself once QEMU is gone.
+for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$apid" 2>/dev/null || break; sleep 1; done
+kill "$apid" 2>/dev/null
+wait "$apid"
+apid=
+echo "[$total s] QEMU exited with status $qrc${timed_out:+ (killed at the ${timeout} s timeout)}"
+
+stat() { awk -v k="$1" '$1 == k { print $2 }' "$cg/memory.stat"; }
+pgscan=$(stat pgscan) pgsteal=$(stat pgsteal) majflt=$(stat pgmajfault)
+refault=$(stat workingset_refault_anon)
+swpout=$(($(vmstat pswpout) - swpout0)) swpin=$(($(vmstat pswpin) - swpin0))
+echo "memory.stat of QEMU's cgroup: pgscan $pgscan, pgsteal $pgsteal, pgmajfault $majflt, workingset_refault_anon $refault; swap (whole VM, /proc/vmstat): $swpout pages out, $swpin in"
+ager_done=$(sed -n 's/^idle-ager: DONE passes=//p' "$agerlog")
+head -1 "$agerlog"
+grep '^idle-ager: pass' "$agerlog" | sed -n '1p;$p' | sed 's/^/ager, first and last: /'
+l2_reports=$(grep -E 'BUG:|WARNING:|Oops|Kernel panic|lockdep|INFO: ' "$l2log" | head -5)
+
+done_line=$(grep '^memverify: DONE' "$l2log")
+npasses=$(grep -c '^memverify: pass ' "$l2log")
+bad=$(sed -n 's/^memverify: DONE .*bad=\([0-9]*\).*/\1/p' "$l2log")
+verdict=PASS why=()
+[ -z "$timed_out" ] || why+=("QEMU killed at the ${timeout} s timeout")
+[ "$qrc" = 0 ] || why+=("QEMU exited with status $qrc")
+[ -n "$done_line" ] || why+=("the guest never printed DONE")
+[ "$npasses" = "$passes" ] || why+=("$npasses of $passes verification passes")
+[ "${bad:-1}" = 0 ] || why+=("wrong words: ${bad:-unknown}")
+[ -z "$l2_reports" ] || why+=("the nested guest's kernel reported: $(echo "$l2_reports" | head -1)")
+[ "${ager_done:-0}" -ge "$ager_passes" ] || why+=("the ager completed ${ager_done:-0} passes, fewer than $ager_passes")
+[ "${pgsteal:-0}" -gt 0 ] || why+=("no page of QEMU's cgroup was reclaimed (pgsteal 0)")
+[ "${refault:-0}" -gt 0 ] || [ "${majflt:-0}" -gt 0 ] || why+=("no reclaimed page was faulted back in")
+if [ ${#why[@]} -gt 0 ]; then
+	verdict=FAIL
+	echo "--- the nested guest's console (last 40 lines)"
+	tail -40 "$l2log"
+	echo "--- the ager (last 5 lines)"
+	tail -5 "$agerlog"
+fi
+echo "nested-guest: $verdict: $passes passes of ${done_line#*words=} in ${total} s; ager $ager_done passes; pgsteal $pgsteal, refaults $refault${why:+; }$(IFS=';'; echo "${why[*]}")"
+[ $verdict = PASS ]
