@@ -69,17 +69,20 @@ if ! has_failed "series applies"; then
 		step "W=1 arch/x86/kvm virt/kvm" "$S/w1-check.sh" debug
 	fi
 	step "selftests build" "$S/build-selftests.sh" x86_64
+	step "nested guest programs" "$S/nested-build.sh"
 	if [ "$what" = all ]; then
 		step "selftests cross-build arm64" "$S/build-selftests.sh" arm64
 		step "selftests cross-build riscv" "$S/build-selftests.sh" riscv
-		if ! has_failed "kernel build (debug)" && ! has_failed "selftests build"; then
+		if ! has_failed "kernel build (debug)" && ! has_failed "selftests build" &&
+			! has_failed "nested guest programs"; then
 			vmsuite "mmu suite (debug)" --suite mmu --flavor debug --param kvm.lockless_aging=1
 			vmsuite "aging suite (debug, lockless aging off)" --suite aging --flavor debug \
 				--param kvm.lockless_aging=0
 		fi
 	fi
 	step "kernel build (kcsan)" "$S/build-kernel.sh" kcsan
-	if ! has_failed "kernel build (kcsan)" && ! has_failed "selftests build"; then
+	if ! has_failed "kernel build (kcsan)" && ! has_failed "selftests build" &&
+		! has_failed "nested guest programs"; then
 		vmsuite "aging suite (kcsan)" --suite aging --flavor kcsan --param kvm.lockless_aging=1
 	fi
 fi

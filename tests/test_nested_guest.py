@@ -28,7 +28,7 @@ class NestedGuestTest(unittest.TestCase):
         self.bin = os.path.join(d, "bin")
         self.nested = os.path.join(d, "nested")
         self.cgroup = os.path.join(d, "cgroup")
-        for sub in (self.bin, self.nested, self.cgroup):
+        for sub in (self.bin, self.nested, self.cgroup, os.path.join(d, "logs")):
             os.mkdir(sub)
         self.write("cgroup/cgroup.controllers", "cpu io memory pids\n")
         self.write("kvm", "")
@@ -59,7 +59,10 @@ echo "$*" >{self.d}/qemu-args
 cg=$(grep -l -x $$ {self.cgroup}/kvmlts-nested-*/cgroup.procs) || {{ echo not in the cgroup; exit 99; }}
 cp {stat_file} $(dirname $cg)/memory.stat
 sleep {sleep}
-cat {guest_file}
+# Boot N prints guest-N.txt if the test wrote one.
+echo x >>{self.d}/boots
+boot=$(wc -l <{self.d}/boots)
+if [ -f {self.d}/guest-$boot.txt ]; then cat {self.d}/guest-$boot.txt; else cat {guest_file}; fi
 exit {rc}
 """, 0o755)
 
@@ -78,7 +81,7 @@ echo "idle-ager: DONE passes={passes}"
                "NESTED_DIR": self.nested, "NESTED_KVM": os.path.join(self.d, "kvm"),
                "NESTED_PAGE_IDLE": os.path.join(self.d, "page_idle"),
                "NESTED_CGROUP": self.cgroup, "NESTED_VMSTAT": os.path.join(self.d, "vmstat"),
-               "NESTED_UNDER_SWAP": "1"}
+               "NESTED_UNDER_SWAP": "1", "NESTED_LOGS": os.path.join(self.d, "logs")}
         return subprocess.run(["bash", SCRIPT, "--kernel", os.path.join(self.d, "bzImage"),
                                "--passes", "2", *args],
                               env=env, capture_output=True, text=True, timeout=60)
@@ -149,6 +152,29 @@ echo "idle-ager: DONE passes={passes}"
         r = self.run_script()
         self.assertEqual(r.returncode, 1)
         self.assertIn("the ager completed 1 passes, fewer than 3", self.last_line(r))
+
+    EMU = "[    5.6] WARNING: possible recursive locking detected\n"
+
+    def test_boot_lost_to_the_emulator_is_retried(self):
+        self.write("guest-1.txt", self.EMU)
+        r = self.run_script()
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn("boot 1 lost to the emulator ('possible recursive locking detected'", r.stdout)
+        self.assertIn("(boot 2; 1 lost to the emulator)", self.last_line(r))
+
+    def test_every_boot_lost_fails(self):
+        self.qemu(guest=self.EMU)
+        r = self.run_script("--boots", "2")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("every boot lost to the emulator", self.last_line(r))
+        self.assertIn("(boot 2; 1 lost to the emulator)", self.last_line(r))
+
+    def test_wrong_word_is_never_retried(self):
+        self.write("guest-1.txt", self.EMU + "memverify: DONE passes=2 words=19922944 bad=2\n")
+        r = self.run_script()
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("wrong words: 2", self.last_line(r))
+        self.assertIn("(boot 1; 0 lost", self.last_line(r))
 
     def test_bad_input(self):
         r = self.run_script("--limit", "300")
