@@ -10,10 +10,11 @@ SUITE ?= mmu
 MODES ?= tdp,legacy,shadow
 REPEAT ?= 1
 ACCEL ?= auto
+VENDOR ?= debian debian-rt i386
 S := scripts
 
 .PHONY: help deps fetch tree export kernel w1 selftests selftests-cross checkpatch \
-	nested unit vmtest run check check-kcsan fresh-check bench baseline bisect-build clean
+	nested unit vmtest run check check-kcsan fresh-check bench baseline bisect-build vendor-build clean
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -91,6 +92,10 @@ bench:
 ## bisect-build      every patch of the series builds (kernel + selftests); slow, not in check
 bisect-build: kernel
 	@$(S)/bisect-build.sh $(FLAVOR)
+
+## vendor-build      arch/x86/kvm as modules with Debian's own configs (generic, PREEMPT_RT) and i386; no warning
+vendor-build: tree
+	@for t in $(VENDOR); do $(S)/vendor-build.sh $$t || exit 1; done
 
 ## baseline          run SUITE on FLAVOR and store the outcome in baseline/
 baseline: kernel selftests

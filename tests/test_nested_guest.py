@@ -102,6 +102,7 @@ echo "idle-ager: DONE passes={passes}"
         self.assertIn("-accel kvm", args)
         self.assertIn("MV_PASSES=2", args)
         self.assertIn("-m 256M", args)
+        self.assertIn("-cpu qemu64,kvm=off", args)
         # The memory limit was set below the guest's RAM.
         cgs = [c for c in os.listdir(self.cgroup) if c.startswith("kvmlts-nested-")]
         with open(os.path.join(self.cgroup, cgs[0], "memory.max")) as f:
@@ -153,13 +154,20 @@ echo "idle-ager: DONE passes={passes}"
         self.assertEqual(r.returncode, 1)
         self.assertIn("the ager completed 1 passes, fewer than 3", self.last_line(r))
 
-    EMU = "[    5.6] WARNING: possible recursive locking detected\n"
+    # What the nested guest's kernel printed in the runs of results/nested.txt.
+    EMU = """[    5.6] WARNING: possible recursive locking detected
+[    5.6] 6.12.117+ #2 Not tainted
+[    5.6] --------------------------------------------
+[    5.6] swapper/0/0 is trying to acquire lock:
+[    5.6] ffff8880001554c0 (&irq_desc_lock_class){-.-.}-{2:2}, at: handle_edge_irq+0x1a/0x1d0
+"""
 
     def test_boot_lost_to_the_emulator_is_retried(self):
         self.write("guest-1.txt", self.EMU)
         r = self.run_script()
         self.assertEqual(r.returncode, 0, r.stdout)
-        self.assertIn("boot 1 lost to the emulator ('possible recursive locking detected'", r.stdout)
+        self.assertIn("boot 1 lost to the emulator ('possible recursive locking detected in "
+                      "handle_edge_irq'", r.stdout)
         self.assertIn("(boot 2; 1 lost to the emulator)", self.last_line(r))
 
     def test_every_boot_lost_fails(self):
@@ -175,6 +183,24 @@ echo "idle-ager: DONE passes={passes}"
         self.assertEqual(r.returncode, 1)
         self.assertIn("wrong words: 2", self.last_line(r))
         self.assertIn("(boot 1; 0 lost", self.last_line(r))
+
+    def test_other_lockdep_report_is_not_retried(self):
+        self.write("guest-1.txt", self.EMU.replace("handle_edge_irq", "some_driver_fn") + GOOD_GUEST)
+        r = self.run_script()
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("the nested guest's kernel reported: [    5.6] WARNING: possible recursive",
+                      self.last_line(r))
+        self.assertIn("(boot 1; 0 lost", self.last_line(r))
+
+    def test_direct_signatures(self):
+        for line in ("[ 2.0] BUG: spinlock recursion on CPU#0, swapper/0/0",
+                     "[ 7.3] DEBUG_LOCKS_WARN_ON(lockdep_hardirq_context())"):
+            with self.subTest(line=line):
+                self.setUp()
+                self.write("guest-1.txt", "\x1b[2J" + line + "\n")
+                r = self.run_script()
+                self.assertEqual(r.returncode, 0, r.stdout)
+                self.assertIn("boot 1 lost to the emulator ('" + line.split("] ")[1], r.stdout)
 
     def test_bad_input(self):
         r = self.run_script("--limit", "300")
