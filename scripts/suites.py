@@ -18,7 +18,8 @@ MODES = {
     "legacy": ("kvm.tdp_mmu=0", {"svm": ["kvm.tdp_mmu=N", "kvm_amd.npt=Y"], "vmx": ["kvm.tdp_mmu=N", "kvm_intel.ept=Y"]}),
     "shadow": ("kvm_amd.npt=0 kvm_intel.ept=0", {"svm": ["kvm_amd.npt=N"], "vmx": ["kvm_intel.ept=N"]}),
 }
-FIELDS = {"cmd", "args", "groups", "timeout", "modes", "check", "known", "config", "fail_if"}
+FIELDS = {"cmd", "args", "groups", "timeout", "modes", "check", "known", "config", "fail_if",
+          "unexcused_if"}
 
 
 class Error(Exception):
@@ -58,11 +59,12 @@ def load_suites(path=SUITES):
             if mode.strip() not in list(MODES) + ["all"] or not why.strip():
                 raise Error(f"{path}: [{name}]: 'known' lines are 'MODE|all: reason'")
             known[mode.strip()] = why.strip()
-        fail_if = sec.get("fail_if", "").strip()
-        try:
-            re.compile(fail_if)
-        except re.error as e:
-            raise Error(f"{path}: [{name}]: 'fail_if' is not a regular expression: {e}")
+        regexes = {f: sec.get(f, "").strip() for f in ("fail_if", "unexcused_if")}
+        for field, regex in regexes.items():
+            try:
+                re.compile(regex)
+            except re.error as e:
+                raise Error(f"{path}: [{name}]: '{field}' is not a regular expression: {e}")
         tests[name] = {
             "cmd": sec["cmd"],
             "args": sec.get("args", ""),
@@ -72,7 +74,7 @@ def load_suites(path=SUITES):
             "check": sec.get("check", "").split(),
             "known": known,
             "config": sec.get("config", "").split(),
-            "fail_if": fail_if,
+            **regexes,
         }
     return tests
 

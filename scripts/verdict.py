@@ -5,7 +5,8 @@ Verdicts, worst first: CRASH > FAIL > PASS > XFAIL > SKIP (RANK).
     CRASH  a kernel report while it ran, or the guest died or was killed
     FAIL   a non-zero exit, a timeout, a failed parameter check
     PASS   exit 0
-    XFAIL  a FAIL that suites.cfg's 'known' field expects on the base
+    XFAIL  a FAIL that suites.cfg's 'known' field expects on the base, unless
+           the test printed a line matching its 'unexcused_if' field
     SKIP   exit 4 (KSFT_SKIP): a requirement the test printed was not met
 """
 import os
@@ -72,7 +73,10 @@ def judge(rundir, mode, plan, tests, killed, allow, strict_skips=False, kvm=None
             res.update(verdict="CRASH", reason="kernel report: " + summarize(
                 [r.title for r in reports if not r.allowed]))
         known = known_reason(tests[name], mode)
-        if known and res["verdict"] in ("FAIL", "SKIP"):
+        unexcused = output_matches(log, tests[name].get("unexcused_if"))
+        if known and unexcused and res["verdict"] == "FAIL":
+            res["reason"] += "; not the known failure: " + unexcused
+        elif known and res["verdict"] in ("FAIL", "SKIP"):
             res["known"] = known
             if res["verdict"] == "FAIL":
                 res["verdict"] = "XFAIL"

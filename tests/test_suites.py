@@ -42,11 +42,14 @@ class LoadSuitesTest(Scratch):
         tests = self.load("# comment\n[guest_memfd_test]\ncmd = guest_memfd_test\ngroups = smoke mmu full\n")
         self.assertEqual(tests, {"guest_memfd_test": {
             "cmd": "guest_memfd_test", "args": "", "groups": ["smoke", "mmu", "full"], "timeout": 300,
-            "modes": ["tdp", "legacy", "shadow"], "check": [], "known": {}, "config": [], "fail_if": ""}})
+            "modes": ["tdp", "legacy", "shadow"], "check": [], "known": {}, "config": [], "fail_if": "",
+            "unexcused_if": ""}})
 
     def test_fail_if_must_be_a_regex(self):
         with self.assertRaisesRegex(suites.Error, "'fail_if' is not a regular expression"):
             self.load("[t]\ncmd = t\ngroups = mmu\nfail_if = Too many (\n")
+        with self.assertRaisesRegex(suites.Error, "'unexcused_if' is not a regular expression"):
+            self.load("[t]\ncmd = t\ngroups = mmu\nunexcused_if = bad (\n")
 
     def test_all_fields(self):
         tests = self.load("""\
@@ -95,7 +98,7 @@ known = shadow: idle page tracking is slow: times out
         self.assertGreater(len(tests), 0)
         used = {g for t in tests.values() for g in t["groups"]}
         self.assertLessEqual(used, {"smoke", "mmu", "full", "demo", "aging", "base",
-                                     "bench", "bench-demo", "bench-lockstat"})
+                                     "bench", "bench-demo", "bench-lockstat", "nested"})
         for name, t in tests.items():
             with self.subTest(test=name):
                 self.assertTrue(t["groups"], "every test is in some group")

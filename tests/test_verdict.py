@@ -90,6 +90,21 @@ class JudgeTest(JudgeBase):
                            logs={"access_tracking_perf_test": "$ ./access_tracking_perf_test\nok\n"})
         self.assertEqual(clean[0]["verdict"], "PASS")
 
+    def test_unexcused_if_keeps_a_known_failure_a_failure(self):
+        """nested_guest's known failure is the emulator killing the nested
+        guest; a wrong word in its memory is never that, and stays a FAIL."""
+        t = dict(entry(), known={"all": "the emulator kills the nested guest"},
+                 unexcused_if="^memverify: bad ")
+        runs = console(*ran("nested_guest", 1, 9), "kvmlts: DONE")
+        crashed = self.judge(plan_of("nested_guest"), {"nested_guest": t}, console_lines=runs,
+                             logs={"nested_guest": "$ nested-guest.sh\nnested-guest: FAIL: x\n"})
+        self.assertEqual(crashed[0]["verdict"], "XFAIL")
+        corrupt = self.judge(plan_of("nested_guest"), {"nested_guest": t}, console_lines=runs,
+                             logs={"nested_guest": "$ nested-guest.sh\nmemverify: bad pass=1 word=7 "
+                                                   "want=1 got=2\nnested-guest: FAIL: x\n"})
+        self.assertEqual(corrupt[0]["verdict"], "FAIL")
+        self.assertIn("not the known failure: memverify: bad pass=1 word=7", corrupt[0]["reason"])
+
     def test_exit_4_is_skip_with_the_reason_from_the_log(self):
         res = self.judge(plan_of("pre_fault_memory_test"), {"pre_fault_memory_test": entry()},
                          console_lines=console(*ran("pre_fault_memory_test", 4, 1), "kvmlts: DONE"),
