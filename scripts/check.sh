@@ -67,6 +67,9 @@ if ! has_failed "series applies"; then
 		step checkpatch "$S/checkpatch.sh"
 		step "kernel build (debug)" "$S/build-kernel.sh" debug
 		step "W=1 arch/x86/kvm virt/kvm" "$S/w1-check.sh" debug
+		step "KVM build, Debian's config" "$S/vendor-build.sh" debian
+		step "KVM build, Debian's PREEMPT_RT config" "$S/vendor-build.sh" debian-rt
+		step "KVM build, i386" "$S/vendor-build.sh" i386
 	fi
 	step "selftests build" "$S/build-selftests.sh" x86_64
 	step "nested guest programs" "$S/nested-build.sh"

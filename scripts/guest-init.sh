@@ -61,6 +61,11 @@ main() {
 		KVMLTS_SELFTESTS=$(cat "$RUN/selftests")
 		export KVMLTS_SELFTESTS
 	fi
+	# The kernel this VM booted, for scripts that boot it again nested.
+	if [ -f "$RUN/kernel" ]; then
+		KVMLTS_KERNEL=$(cat "$RUN/kernel")
+		export KVMLTS_KERNEL
+	fi
 	# A scratch /tmp, unless the host's files we need live there.
 	case $KVMLTS_TOP in /tmp/*) ;; *) mount -t tmpfs tmpfs /tmp ;; esac
 	ulimit -c 0

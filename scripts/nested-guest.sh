@@ -29,7 +29,10 @@
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 nested=${NESTED_DIR:-$top/build/nested}
+# The nested guest's kernel: the debug kernel's bzImage (its lockdep shows
+# what goes wrong in the guest), else the kernel the test VM booted.
 kernel=$top/build/kernel-debug/arch/x86/boot/bzImage
+[ -r "$kernel" ] || kernel=${KVMLTS_KERNEL:-$kernel}
 mem=256 limit=160 zram=512 passes=4 cpu=qemu64,kvm=off ager_passes=3 timeout=600 boots=3 ager=1
 usage="usage: nested-guest.sh [--kernel BZIMAGE] [--mem MIB] [--limit MIB] [--zram MIB] [--passes N] [--cpu MODEL] [--ager-passes N] [--timeout S] [--boots N] [--ager 0|1]"
 args=("$@")

@@ -138,6 +138,9 @@ def run_mode(mode, tests, args, env):
     # (KVMLTS_SELFTESTS in the guest, see guest-init.sh).
     with open(os.path.join(rundir, "selftests"), "w", encoding="utf-8") as f:
         f.write(selftests + "\n")
+    # The kernel the VM boots, for a nested guest (KVMLTS_KERNEL).
+    with open(os.path.join(rundir, "kernel"), "w", encoding="utf-8") as f:
+        f.write(env["kernel"] + "\n")
     missing = suites.absent(tests, selftests, suites.kernel_options(env["kernel"]))
     plan = suites.write_plan(os.path.join(rundir, "plan"), {n: t for n, t in tests.items() if n not in missing},
                              mode, env["vendor"], selftests, args.repeat, args.param)

@@ -27,7 +27,7 @@ print(os.environ["FAKE_LINE"])
 sys.exit(int(os.environ["FAKE_RC"]))
 """
 STUBS = ["deps.sh", "worktree.sh", "checkpatch.sh", "build-kernel.sh", "w1-check.sh",
-         "build-selftests.sh"]
+         "build-selftests.sh", "nested-build.sh", "vendor-build.sh"]
 
 
 class CheckTest(unittest.TestCase):
@@ -63,8 +63,8 @@ class CheckTest(unittest.TestCase):
 
     def test_all_pass(self):
         rc, last, _ = self.check("PASS PASS SKIP")
-        # 10 phases + 3 suites of (2 passed, 1 skipped)
-        self.assertEqual((rc, last), (0, "16 passed, 0 failed, 3 skipped"))
+        # 14 phases + 3 suites of (2 passed, 1 skipped)
+        self.assertEqual((rc, last), (0, "20 passed, 0 failed, 3 skipped"))
         with open(self.args) as f:
             runs = f.read().splitlines()
         self.assertEqual(len(runs), 3)
@@ -75,19 +75,19 @@ class CheckTest(unittest.TestCase):
     def test_counts_come_from_results_not_from_the_printed_line(self):
         rc, last, _ = self.check("PASS FAIL", line="2 passed, 0 failed, 0 skipped", rc=1)
         self.assertEqual(rc, 1)
-        self.assertEqual(last, "13 passed, 3 failed, 0 skipped")
+        self.assertEqual(last, "17 passed, 3 failed, 0 skipped")
 
     def test_runner_failure_without_failed_verdict_fails(self):
         rc, last, err = self.check("PASS", rc=1)
         self.assertEqual(rc, 1)
-        self.assertEqual(last, "13 passed, 3 failed, 0 skipped")
+        self.assertEqual(last, "17 passed, 3 failed, 0 skipped")
         self.assertIn("runner exit 1", err)
 
     def test_unknown_verdict_fails(self):
         rc, last, err = self.check("PASS MAYBE")
         self.assertEqual(rc, 1)
         self.assertIn("unknown verdict 'MAYBE'", err)
-        self.assertEqual(last, "10 passed, 3 failed, 0 skipped")
+        self.assertEqual(last, "14 passed, 3 failed, 0 skipped")
 
     def test_missing_results_fails(self):
         rc, last, err = self.check("none")
@@ -96,7 +96,7 @@ class CheckTest(unittest.TestCase):
 
     def test_kcsan_part_alone(self):
         rc, last, _ = self.check("PASS", what=("kcsan",))
-        self.assertEqual((rc, last), (0, "5 passed, 0 failed, 0 skipped"))
+        self.assertEqual((rc, last), (0, "6 passed, 0 failed, 0 skipped"))
 
 
 if __name__ == "__main__":
