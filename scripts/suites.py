@@ -56,8 +56,8 @@ def load_suites(path=SUITES):
         known = {}
         for line in sec.get("known", "").strip().splitlines():
             mode, _, why = line.partition(":")
-            if mode.strip() not in list(MODES) + ["all"] or not why.strip():
-                raise Error(f"{path}: [{name}]: 'known' lines are 'MODE|all: reason'")
+            if mode.strip() not in list(MODES) + ["all", "tcg"] or not why.strip():
+                raise Error(f"{path}: [{name}]: 'known' lines are 'MODE|all|tcg: reason'")
             known[mode.strip()] = why.strip()
         regexes = {f: sec.get(f, "").strip() for f in ("fail_if", "unexcused_if")}
         for field, regex in regexes.items():
@@ -93,9 +93,12 @@ def select(tests, suite=None, names=None, source=SUITES):
     return {n: t for n, t in tests.items() if set(wanted) & set(t["groups"])}
 
 
-def known_reason(test, mode):
-    """Why TEST fails or skips on the base in MODE ('known' field), or None."""
-    return test["known"].get(mode) or test["known"].get("all")
+def known_reason(test, mode, accel=None):
+    """Why TEST fails or skips on the base in MODE ('known' field), or None.
+    A 'tcg' line holds only where the accelerator is TCG (ACCEL, as
+    vm.pick_accel names it): a failure of the emulator, not of the base."""
+    tcg = test["known"].get("tcg") if (accel or "").startswith("tcg") else None
+    return test["known"].get(mode) or test["known"].get("all") or tcg
 
 
 def program(t, selftests):

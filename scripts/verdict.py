@@ -20,15 +20,15 @@ KSFT_SKIP = 4
 
 
 def output_matches(path, regex):
-    """The first line of the test's log that REGEX (the 'fail_if' field)
-    matches, else ''.  For tests that report a failure only as a warning."""
+    """The first line of the test's log that REGEX (the 'fail_if' or
+    'unexcused_if' field) matches, else ''."""
     if not regex:
         return ""
     rx = re.compile(regex)
     return next((x.strip()[:200] for x in read_lines(path) if rx.search(x)), "")
 
 
-def judge(rundir, mode, plan, tests, killed, allow, strict_skips=False, kvm=None):
+def judge(rundir, mode, plan, tests, killed, allow, strict_skips=False, kvm=None, accel=None):
     """Return one result dict per planned run.
 
     STRICT_SKIPS: a skip that suites.cfg does not expect (no 'known' reason
@@ -72,7 +72,7 @@ def judge(rundir, mode, plan, tests, killed, allow, strict_skips=False, kvm=None
         if res["reports"]:
             res.update(verdict="CRASH", reason="kernel report: " + summarize(
                 [r.title for r in reports if not r.allowed]))
-        known = known_reason(tests[name], mode)
+        known = known_reason(tests[name], mode, accel)
         unexcused = output_matches(log, tests[name].get("unexcused_if"))
         if known and unexcused and res["verdict"] == "FAIL":
             res["reason"] += "; not the known failure: " + unexcused

@@ -111,8 +111,8 @@ def main(argv=None):
     out = args.out or os.path.join(BUILD, "runs", f"{label}-{args.flavor}")
     print(f"vmrun: {len(tests)} test(s), modes {','.join(modes)}, kernel {args.flavor}, "
           f"accelerator {accel} ({why}); logs in {out}", flush=True)
-    env = {"kernel": kernel, "accel_args": accel_args, "vendor": vendor, "selftests": selftests,
-           "allow": allow, "kvm": kvm, "out": out}
+    env = {"kernel": kernel, "accel": accel, "accel_args": accel_args, "vendor": vendor,
+           "selftests": selftests, "allow": allow, "kvm": kvm, "out": out}
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
         per_mode = list(pool.map(lambda m: run_mode(m, tests, args, env), modes))
     results = [r for res in per_mode for r in res]
@@ -155,7 +155,7 @@ def run_mode(mode, tests, args, env):
         timeouts = [(run, tests[name]["timeout"]) for run, name in plan]
         killed = vm.boot(cmd, rundir, timeouts, lambda s: print(f"[{mode}]{s}", flush=True))
         judged = verdict.judge(rundir, mode, plan, tests, killed, env["allow"], args.strict_skips,
-                               env["kvm"])
+                               env["kvm"], env["accel"])
         # A guest without KVM fails the mode, first: it is why its tests skip.
         setup = verdict.guest_setup(rundir, mode)
         results += ([setup] if setup else []) + judged

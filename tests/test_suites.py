@@ -90,7 +90,7 @@ known = shadow: idle page tracking is slow: times out
 
     def test_bad_known_lines(self):
         for known in ("tdp fails", "all:", "npt: fails", "tdp: ok\n    just a sentence"):
-            with self.subTest(known=known), self.assertRaisesRegex(suites.Error, re.escape("'known' lines are 'MODE|all: reason'")):
+            with self.subTest(known=known), self.assertRaisesRegex(suites.Error, re.escape("'known' lines are 'MODE|all|tcg: reason'")):
                 self.load(f"[t]\ncmd = x\ngroups = g\nknown = {known}\n")
 
     def test_real_suites_cfg(self):

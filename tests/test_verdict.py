@@ -105,6 +105,18 @@ class JudgeTest(JudgeBase):
         self.assertEqual(corrupt[0]["verdict"], "FAIL")
         self.assertIn("not the known failure: memverify: bad pass=1 word=7", corrupt[0]["reason"])
 
+    def test_tcg_known_holds_only_on_tcg(self):
+        """A 'tcg' reason (the emulator's failure) excuses nothing on KVM."""
+        t = dict(entry(), known={"tcg": "the emulator kills the nested guest"})
+        runs = console(*ran("nested_guest", 1, 9), "kvmlts: DONE")
+        logs = {"nested_guest": "$ nested-guest.sh\nnested-guest: FAIL: x\n"}
+        for accel, want in (("tcg-single", "XFAIL"), ("tcg", "XFAIL"), ("kvm", "FAIL"), (None, "FAIL")):
+            with self.subTest(accel=accel):
+                res = verdict.judge(self.rundir(console_lines=runs, logs=logs), "shadow",
+                                    plan_of("nested_guest"), {"nested_guest": t}, None, {},
+                                    accel=accel)
+                self.assertEqual(res[0]["verdict"], want)
+
     def test_exit_4_is_skip_with_the_reason_from_the_log(self):
         res = self.judge(plan_of("pre_fault_memory_test"), {"pre_fault_memory_test": entry()},
                          console_lines=console(*ran("pre_fault_memory_test", 4, 1), "kvmlts: DONE"),
