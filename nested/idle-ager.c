@@ -9,10 +9,11 @@
  * PID of at least MIN_MIB (looked for during 30 s: QEMU may still be
  * starting).  Each pass reads /proc/PID/pagemap for it, then,
  * for every present page, reads its bit of /sys/kernel/mm/page_idle/bitmap
- * (a page whose bit is clear was accessed since the previous pass: young)
- * and sets it again.  Both the read and the write walk the page's mappings
- * and clear their Accessed bits, KVM's SPTEs included (the mmu_notifier's
- * clear_young), which is what this program is for.  One line per pass:
+ * (a page whose bit is clear was accessed since the previous pass, or is
+ * not on an LRU list: young) and sets it again.  Setting it walks the
+ * page's mappings and clears their Accessed bits, KVM's SPTEs included
+ * (the mmu_notifier's clear_young), and so does reading a bit that is still
+ * set; that is what this program is for.  One line per pass:
  *
  *     idle-ager: pass N present=P swapped=S young=Y ms=T
  *
@@ -145,10 +146,17 @@ int main(int argc, char **argv)
 		if (got != (ssize_t)(npages * sizeof(*entries)))
 			break;	/* the process is exiting */
 		for (i = 0; i < npages; i++) {
-			if (entries[i] & PAGEMAP_PRESENT)
-				pfns[n++] = entries[i] & PAGEMAP_PFN_MASK;
-			else if (entries[i] & PAGEMAP_SWAPPED)
+			if (entries[i] & PAGEMAP_PRESENT) {
+				pfns[n] = entries[i] & PAGEMAP_PFN_MASK;
+				/* pagemap hides PFNs from readers without CAP_SYS_ADMIN. */
+				if (!pfns[n]) {
+					printf("idle-ager: pagemap shows no PFNs (not root?)\n");
+					return 1;
+				}
+				n++;
+			} else if (entries[i] & PAGEMAP_SWAPPED) {
 				swapped++;
+			}
 		}
 		qsort(pfns, n, sizeof(*pfns), cmp_u64);
 

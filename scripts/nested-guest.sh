@@ -57,6 +57,7 @@ case $ager in 0|1) ;; *) echo "$usage"; exit 2 ;; esac
 for n in "$mem" "$limit" "$zram" "$passes" "$ager_passes" "$timeout" "$boots"; do
 	case $n in ''|*[!0-9]*) echo "nested-guest: not a number: '$n'"; exit 2 ;; esac
 done
+[ "$boots" -ge 1 ] && [ "$passes" -ge 1 ] || { echo "nested-guest: --boots and --passes must be 1 or more"; exit 2; }
 fail() { echo "nested-guest: FAIL: $*"; exit 1; }
 [ "$limit" -lt "$mem" ] || fail "--limit $limit must be below --mem $mem: else nothing is reclaimed"
 
@@ -95,6 +96,7 @@ cleanup() {
 trap cleanup EXIT
 echo +memory >"$root/cgroup.subtree_control" || fail "cannot enable the memory controller"
 vmstat() { awk -v k="$1" '$1 == k { print $2 }' "$procvmstat"; }
+cgstat() { awk -v k="$1" '$1 == k { print $2 }' "$cg/memory.stat"; }
 cmd=(qemu-system-x86_64 -accel kvm -cpu "$cpu" -smp 1 -m "${mem}M"
 	-nographic -no-reboot -nodefaults -serial stdio
 	-kernel "$kernel" -initrd "$nested/initramfs.cpio"
@@ -112,6 +114,7 @@ echo "\$ ${cmd[*]}"
 # boot that shows it is not counted and is tried again, up to --boots times.
 emulator_signature() {
 	awk '
+	{ sub(/\r$/, "") }
 	/DEBUG_LOCKS_WARN_ON\(lockdep_hardirq_context\(\)\)|BUG: spinlock recursion/ {
 		print substr($0, match($0, /DEBUG_LOCKS|BUG: /)); exit
 	}
@@ -185,18 +188,20 @@ boot() {
 	[ -z "$emu" ] || killed=" (killed: the nested guest's kernel reported '$emu')"
 	echo "[$total s] QEMU exited with status $qrc$killed"
 
-	stat() { awk -v k="$1" '$1 == k { print $2 }' "$cg/memory.stat"; }
-	pgscan=$(stat pgscan) pgsteal=$(stat pgsteal) majflt=$(stat pgmajfault)
-	refault=$(stat workingset_refault_anon)
+	pgscan=$(cgstat pgscan) pgsteal=$(cgstat pgsteal) majflt=$(cgstat pgmajfault)
+	refault=$(cgstat workingset_refault_anon)
 	swpout=$(($(vmstat pswpout) - swpout0)) swpin=$(($(vmstat pswpin) - swpin0))
 	echo "memory.stat of QEMU's cgroup: pgscan $pgscan, pgsteal $pgsteal, pgmajfault $majflt, workingset_refault_anon $refault; swap (whole VM, /proc/vmstat): $swpout pages out, $swpin in"
 	rmdir "$cg" 2>/dev/null
 	ager_done=$(sed -n 's/^idle-ager: DONE passes=//p' "$agerlog")
 	head -1 "$agerlog"
 	grep '^idle-ager: pass' "$agerlog" | sed -n '1p;$p' | sed 's/^/ager, first and last: /'
-	local l2_reports npasses
-	l2_reports=$(grep -E 'BUG:|WARNING:|Oops|Kernel panic|lockdep|INFO: ' "$l2log" | head -5)
-	done_line=$(grep '^memverify: DONE' "$l2log")
+	local l2_reports
+	# The guest's console ends its lines with CR LF.
+	l2_reports=$(grep -E 'BUG:|WARNING:|Oops|Kernel panic|lockdep|INFO: ' "$l2log" | tr -d '\r' | head -5)
+	# Wrong words the guest found in any pass: never excused, never retried.
+	badlines=$(grep -cE '^memverify: (bad |pass .* bad=[1-9])' "$l2log")
+	done_line=$(grep '^memverify: DONE' "$l2log" | tr -d '\r')
 	npasses=$(grep -c '^memverify: pass ' "$l2log")
 	bad=$(sed -n 's/^memverify: DONE .*bad=\([0-9]*\).*/\1/p' "$l2log")
 	why=()
@@ -204,12 +209,13 @@ boot() {
 	[ -n "$emu" ] || [ "$qrc" = 0 ] || why+=("QEMU exited with status $qrc")
 	[ -n "$done_line" ] || why+=("the guest never printed DONE")
 	[ "$npasses" = "$passes" ] || why+=("$npasses of $passes verification passes")
-	[ "${bad:-1}" = 0 ] || why+=("wrong words: ${bad:-unknown}")
+	[ "$badlines" = 0 ] && { [ -z "$done_line" ] || [ "$bad" = 0 ]; } ||
+		why+=("wrong words: ${bad:-some} (memverify: bad lines in the guest's console)")
 	[ -z "$l2_reports" ] || why+=("the nested guest's kernel reported: $(echo "$l2_reports" | head -1)")
 	[ "$ager" = 0 ] || [ "${ager_done:-0}" -ge "$ager_passes" ] || why+=("the ager completed ${ager_done:-0} passes, fewer than $ager_passes")
 	if [ "$limit" != 0 ]; then
 		[ "${pgsteal:-0}" -gt 0 ] || why+=("no page of QEMU's cgroup was reclaimed (pgsteal 0)")
-		[ "${refault:-0}" -gt 0 ] || [ "${majflt:-0}" -gt 0 ] || why+=("no reclaimed page was faulted back in")
+		[ "${refault:-0}" -gt 0 ] || why+=("no reclaimed anonymous page was faulted back in (workingset_refault_anon 0)")
 	fi
 	echo "--- boot $1: the nested guest's console"
 	cat "$l2log"
@@ -221,7 +227,7 @@ lost=0
 for attempt in $(seq 1 "$boots"); do
 	boot "$attempt"
 	# Lost to the emulator: retried, unless a word was wrong (never excused).
-	if [ -n "$emu" ] && [ "${bad:-0}" = 0 ] && [ "$attempt" -lt "$boots" ]; then
+	if [ -n "$emu" ] && [ "$badlines" = 0 ] && [ "${bad:-0}" = 0 ] && [ "$attempt" -lt "$boots" ]; then
 		lost=$((lost + 1))
 		echo "nested-guest: boot $attempt lost to the emulator ('$emu' in the nested guest's kernel): not counted, booting again"
 		continue
@@ -232,5 +238,5 @@ done
 verdict=PASS
 [ ${#why[@]} = 0 ] || verdict=FAIL
 words=$(echo "$done_line" | sed -n 's/.* words=\([0-9]*\) .*/\1/p')
-echo "nested-guest: $verdict: $passes passes over ${words:-0} words in ${total# *} s (boot $attempt; $lost lost to the emulator); ager $ager_done passes; pgsteal $pgsteal, refaults $refault${why:+; }$(IFS=';'; echo "${why[*]}")"
+echo "nested-guest: $verdict: $npasses of $passes passes over ${words:-0} words in ${total##* } s (boot $attempt; $lost lost to the emulator); ager $ager_done passes; pgsteal $pgsteal, refaults $refault${why:+; }$(IFS=';'; echo "${why[*]}")"
 [ $verdict = PASS ]

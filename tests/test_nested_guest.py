@@ -92,7 +92,7 @@ echo "idle-ager: DONE passes={passes}"
     def test_pass(self):
         r = self.run_script()
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertTrue(self.last_line(r).startswith("nested-guest: PASS: 2 passes"), r.stdout)
+        self.assertTrue(self.last_line(r).startswith("nested-guest: PASS: 2 of 2 passes"), r.stdout)
         self.assertIn("ager 5 passes", self.last_line(r))
         # Each guest line is shown with the time since QEMU started.
         self.assertRegex(r.stdout, r"\[ *[0-9.]+ s\] memverify: DONE passes=2")
@@ -146,7 +146,15 @@ echo "idle-ager: DONE passes={passes}"
         r = self.run_script()
         self.assertEqual(r.returncode, 1)
         self.assertIn("no page of QEMU's cgroup was reclaimed", self.last_line(r))
-        self.assertIn("no reclaimed page was faulted back in", self.last_line(r))
+        self.assertIn("no reclaimed anonymous page was faulted back in", self.last_line(r))
+
+    def test_major_faults_alone_are_not_swap_ins(self):
+        """QEMU's own file pages fault back in too; only anonymous refaults
+        are guest memory coming back from swap."""
+        self.qemu(stat="pgscan 500\npgsteal 400\npgmajfault 300\nworkingset_refault_anon 0\n")
+        r = self.run_script()
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no reclaimed anonymous page was faulted back in", self.last_line(r))
 
     def test_too_few_ager_passes_fails(self):
         self.ager(passes=1)
@@ -196,11 +204,34 @@ echo "idle-ager: DONE passes={passes}"
         for line in ("[ 2.0] BUG: spinlock recursion on CPU#0, swapper/0/0",
                      "[ 7.3] DEBUG_LOCKS_WARN_ON(lockdep_hardirq_context())"):
             with self.subTest(line=line):
+                self.tearDown()
                 self.setUp()
                 self.write("guest-1.txt", "\x1b[2J" + line + "\n")
                 r = self.run_script()
                 self.assertEqual(r.returncode, 0, r.stdout)
                 self.assertIn("boot 1 lost to the emulator ('" + line.split("] ")[1], r.stdout)
+
+    def test_console_with_crlf(self):
+        """The guest's serial console ends lines with CR LF: the signature,
+        the counts and the reasons must not carry the CR."""
+        self.qemu(guest=GOOD_GUEST.replace("\n", "\r\n"))
+        self.write("guest-1.txt", "[ 2.0] BUG: spinlock recursion on CPU#0, swapper/0/0\r\n")
+        self.write("guest-2.txt", self.EMU.replace("\n", "\r\n"))
+        r = self.run_script("--boots", "3")
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn("('BUG: spinlock recursion on CPU#0, swapper/0/0' in the nested guest's "
+                      "kernel): not counted", r.stdout)
+        self.assertIn("in handle_edge_irq' in the nested guest's kernel): not counted", r.stdout)
+        self.assertNotIn("\r", self.last_line(r))
+        self.assertIn("over 19922944 words", self.last_line(r))
+
+    def test_wrong_word_before_the_emulator_signature_is_not_retried(self):
+        self.write("guest-1.txt", GOOD_GUEST.splitlines()[0] + "\n"
+                   "memverify: bad pass=1 word=5 want=1 got=2\n" + self.EMU)
+        r = self.run_script()
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertNotIn("not counted, booting again", r.stdout)
+        self.assertIn("wrong words", self.last_line(r))
 
     def test_bad_input(self):
         r = self.run_script("--limit", "300")
@@ -208,6 +239,9 @@ echo "idle-ager: DONE passes={passes}"
         self.assertIn("--limit 300 must be below --mem 256", r.stdout)
         r = self.run_script("--passes", "x")
         self.assertEqual(r.returncode, 2)
+        for opt in ("--boots", "--passes"):
+            r = self.run_script(opt, "0")
+            self.assertEqual(r.returncode, 2, opt)
         r = self.run_script("--bogus", "1")
         self.assertEqual(r.returncode, 2)
         self.assertIn("usage:", r.stdout)

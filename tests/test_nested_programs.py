@@ -5,6 +5,7 @@ ager (nested/idle-ager.c) needs page_idle, which only the test VM's kernel
 has: here it is checked to refuse a process without guest RAM; its passes
 are checked by the nested_guest test in the VM (scripts/nested-guest.sh)."""
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -101,6 +102,37 @@ class IdleAgerTest(unittest.TestCase):
                           r.stdout)
             r = subprocess.run([prog], capture_output=True, text=True)
             self.assertEqual(r.returncode, 2)
+
+
+class IdleAgerMapsTest(unittest.TestCase):
+    def test_finds_the_largest_anonymous_mapping(self):
+        """A process holding an 80 MiB buffer (one private anonymous
+        mapping) next to smaller ones: that buffer is the 'guest RAM'."""
+        with tempfile.TemporaryDirectory() as d:
+            prog = os.path.join(d, "idle-ager")
+            compile_prog("idle-ager", prog)
+            holder = subprocess.Popen([sys.executable, "-c", "import sys, time\n"
+                                       "b = bytearray(80 << 20); s = bytearray(8 << 20)\n"
+                                       "print('ready', flush=True); time.sleep(60)"],
+                                      stdout=subprocess.PIPE, text=True)
+            try:
+                self.assertEqual(holder.stdout.readline().strip(), "ready")
+                ager = subprocess.Popen([prog, str(holder.pid), "64"], stdout=subprocess.PIPE,
+                                        text=True)
+                first = ager.stdout.readline()
+                ager.kill()
+                ager.wait()
+                ager.stdout.close()
+            finally:
+                holder.kill()
+                holder.wait()
+                holder.stdout.close()
+            # The kernel may merge the buffer with a neighbouring anonymous
+            # mapping (the 8 MiB one, malloc's arenas): at least 80 MiB.
+            m = re.match(rf"^idle-ager: pid {holder.pid} guest RAM [0-9a-f]+-[0-9a-f]+ "
+                         r"\(([0-9]+) MiB\)$", first)
+            self.assertTrue(m, first)
+            self.assertTrue(80 <= int(m.group(1)) < 120, first)
 
 
 class MkcpioTest(unittest.TestCase):
