@@ -1,6 +1,6 @@
 """scripts/nested-guest.sh with a fake QEMU (prints what the nested guest's
 init prints, and fills the cgroup's memory.stat the way reclaim would), a
-fake ager, and fake cgroup/page_idle/vmstat files: it passes only when the
+fake ager, and fake cgroup and page_idle files: it passes only when the
 guest verified every pass with no wrong word, QEMU exited 0, the ager made
 its passes and the cgroup was really reclaimed; each failure names its cause.
 The real programs (nested/*.c) are tested in tests/test_nested_programs.py."""
@@ -33,7 +33,6 @@ class NestedGuestTest(unittest.TestCase):
         self.write("cgroup/cgroup.controllers", "cpu io memory pids\n")
         self.write("kvm", "")
         self.write("page_idle", "")
-        self.write("vmstat", "pswpin 10\npswpout 20\n")
         self.write("bzImage", "")
         self.write("nested/initramfs.cpio", "")
         self.qemu()
@@ -58,6 +57,7 @@ class NestedGuestTest(unittest.TestCase):
 echo "$*" >{self.d}/qemu-args
 cg=$(grep -l -x $$ {self.cgroup}/kvmlts-nested-*/cgroup.procs) || {{ echo not in the cgroup; exit 99; }}
 cp {stat_file} $(dirname $cg)/memory.stat
+echo 52428800 >$(dirname $cg)/memory.swap.peak
 sleep {sleep}
 # Boot N prints guest-N.txt if the test wrote one.
 echo x >>{self.d}/boots
@@ -80,7 +80,7 @@ echo "idle-ager: DONE passes={passes}"
         env = {**os.environ, "PATH": self.bin + ":" + os.environ["PATH"],
                "NESTED_DIR": self.nested, "NESTED_KVM": os.path.join(self.d, "kvm"),
                "NESTED_PAGE_IDLE": os.path.join(self.d, "page_idle"),
-               "NESTED_CGROUP": self.cgroup, "NESTED_VMSTAT": os.path.join(self.d, "vmstat"),
+               "NESTED_CGROUP": self.cgroup,
                "NESTED_UNDER_SWAP": "1", "NESTED_LOGS": os.path.join(self.d, "logs")}
         return subprocess.run(["bash", SCRIPT, "--kernel", os.path.join(self.d, "bzImage"),
                                "--passes", "2", *args],
@@ -97,6 +97,7 @@ echo "idle-ager: DONE passes={passes}"
         # Each guest line is shown with the time since QEMU started.
         self.assertRegex(r.stdout, r"\[ *[0-9.]+ s\] memverify: DONE passes=2")
         self.assertIn("pgsteal 4000", r.stdout)
+        self.assertIn("memory.swap.peak 52428800 bytes", r.stdout)
         with open(os.path.join(self.d, "qemu-args")) as f:
             args = f.read()
         self.assertIn("-accel kvm", args)
