@@ -9,22 +9,11 @@ tarball=$CACHE/$BASE_PACKAGE-$BASE_VERSION.tar.xz
 mkdir -p "$CACHE"
 
 if [ ! -f "$tarball" ]; then
-	if [ ! -f "$deb" ]; then
-		if ! apt-cache show "$BASE_PACKAGE=$BASE_VERSION" >/dev/null 2>&1; then
-			avail=$(apt-cache madison "$BASE_PACKAGE" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | tr '\n' ' ')
-			die "$BASE_PACKAGE $BASE_VERSION is not in the archive (versions there: ${avail:-none; run 'apt-get update'?}). Pick one and pass BASE_VERSION=... BASE_SHA256=... (apt-cache show $BASE_PACKAGE=VERSION prints the SHA256)."
-		fi
-		# apt-get download writes to the current directory, as root it warns
-		# that _apt cannot write there; harmless.  Its progress goes to
-		# stderr: stdout is the tarball path only.
-		(cd "$CACHE" && run apt-get download "$BASE_PACKAGE=$BASE_VERSION" >&2) ||
-			die "download of $BASE_PACKAGE $BASE_VERSION failed: is Debian's archive reachable?"
+	if [ ! -f "$deb" ] && ! apt-cache show "$BASE_PACKAGE=$BASE_VERSION" >/dev/null 2>&1; then
+		avail=$(apt-cache madison "$BASE_PACKAGE" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | tr '\n' ' ')
+		die "$BASE_PACKAGE $BASE_VERSION is not in the archive (versions there: ${avail:-none; run 'apt-get update'?}). Pick one and pass BASE_VERSION=... BASE_SHA256=... (apt-cache show $BASE_PACKAGE=VERSION prints the SHA256)."
 	fi
-	sum=$(sha256sum "$deb" | cut -d' ' -f1)
-	if [ "$sum" != "$BASE_SHA256" ]; then
-		mv "$deb" "$deb.bad"
-		die "SHA-256 mismatch for $deb: got $sum, want $BASE_SHA256 (moved aside to $deb.bad)"
-	fi
+	deb=$(fetch_deb "$BASE_PACKAGE" "$BASE_VERSION" all "$BASE_SHA256")
 	log "fetch: $deb: SHA-256 ok"
 	run dpkg-deb --fsys-tarfile "$deb" | tar -xOf - "./usr/src/$BASE_PACKAGE.tar.xz" >"$tarball.tmp" ||
 		die "cannot unpack $deb"

@@ -40,6 +40,39 @@ phase() {
 	return "$rc"
 }
 
+# fetch_deb PACKAGE VERSION ARCH SHA256: the package's .deb in the cache,
+# downloaded from Debian's archive unless it is there already; prints its
+# path.  A file with another SHA-256 is moved aside to .bad (kept for a
+# look, never used) and stops the caller.
+fetch_deb() {
+	local pkg=$1 version=$2 arch=$3 want=$4 deb sum
+	deb=$CACHE/${pkg}_${version/:/%3a}_$arch.deb
+	mkdir -p "$CACHE"
+	if [ ! -f "$deb" ]; then
+		# apt-get download writes to the current directory (as root it
+		# warns that _apt cannot write there; harmless); its progress
+		# goes to stderr, stdout is the path only.
+		(cd "$CACHE" && run apt-get download "$pkg=$version" >&2) ||
+			die "download of $pkg $version failed: is Debian's archive reachable? ('apt-cache madison $pkg' lists the versions)"
+	fi
+	sum=$(sha256sum "$deb" | cut -d' ' -f1)
+	if [ "$sum" != "$want" ]; then
+		mv "$deb" "$deb.bad"
+		die "SHA-256 mismatch for $deb: got $sum, want $want (moved aside to $deb.bad)"
+	fi
+	echo "$deb"
+}
+
+# no_warnings LOG WHAT [REGEX]: stop, showing them, if the build log LOG
+# has compiler warnings (lines matching REGEX; by default every one).
+no_warnings() {
+	local warnings
+	warnings=$(grep -E "${3:-: warning:}" "$1" || true)
+	[ -z "$warnings" ] && return 0
+	echo "$warnings" >&2
+	die "$2: $(echo "$warnings" | wc -l) warning(s) (log: $1)"
+}
+
 need_linux() {
 	git -C "$LINUX" rev-parse -q --verify "refs/tags/$BASE_TAG" >/dev/null 2>&1 ||
 		die "no work tree at $LINUX: run 'make tree' first"

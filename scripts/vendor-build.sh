@@ -31,16 +31,8 @@ mk() { run make -C "$LINUX" O="$out" "${arch[@]}" CC="ccache gcc" HOSTCC="ccache
 
 # fetch_config FLAVOUR: Debian's .config for FLAVOUR, on stdout.
 fetch_config() {
-	local pkg=linux-headers-$DEBIAN_KVER-$1 sumvar=DEBIAN_HEADERS_SHA256_${1//-/_}
-	local version=$BASE_VERSION want=${!sumvar:?no $sumvar in base.conf} deb sum
-	deb=$CACHE/${pkg}_${version/:/%3a}_amd64.deb
-	if [ ! -f "$deb" ]; then
-		mkdir -p "$CACHE"
-		(cd "$CACHE" && run apt-get download "$pkg=$version" >&2) ||
-			die "download of $pkg $version failed (apt-cache madison $pkg lists the versions)"
-	fi
-	sum=$(sha256sum "$deb" | cut -d' ' -f1)
-	[ "$sum" = "$want" ] || { mv "$deb" "$deb.bad"; die "SHA-256 mismatch for $deb: got $sum, want $want"; }
+	local pkg=linux-headers-$DEBIAN_KVER-$1 sumvar=DEBIAN_HEADERS_SHA256_${1//-/_} deb
+	deb=$(fetch_deb "$pkg" "$BASE_VERSION" amd64 "${!sumvar:?no $sumvar in base.conf}")
 	dpkg-deb --fsys-tarfile "$deb" | tar -xOf - "./usr/src/$pkg/.config"
 }
 
@@ -68,9 +60,5 @@ mk arch/x86/kvm/ >"$out/build.log" 2>&1 || {
 	die "$target: building arch/x86/kvm failed; log: $out/build.log"
 }
 # Any warning of this step: also one in a header the series changes.
-warnings=$(grep -E ': warning:' "$out/build.log" || true)
-if [ -n "$warnings" ]; then
-	echo "$warnings" >&2
-	die "$target: $(echo "$warnings" | wc -l) warning(s) compiling arch/x86/kvm and virt/kvm (log: $out/build.log)"
-fi
+no_warnings "$out/build.log" "$target: compiling arch/x86/kvm and virt/kvm"
 log "vendor-build $target: the objects of kvm.ko, kvm-amd.ko, kvm-intel.ko compiled without warnings ($(grep -c ' CC \[M\]' "$out/build.log") files; lockless aging $aging)"

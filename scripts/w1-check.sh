@@ -14,9 +14,6 @@ run make -C "$LINUX" O="$out" CC="ccache gcc" HOSTCC="ccache gcc" -j"$(nproc)" W
 	grep -E 'error' "$out/w1.log" | head -20 >&2
 	die "W=1 build of arch/x86/kvm failed; log: $out/w1.log"
 }
-warnings=$(grep -E '^[^ ]*(arch/x86/kvm|virt/kvm)/[^ ]*: warning:' "$out/w1.log" || true)
-if [ -n "$warnings" ]; then
-	echo "$warnings" >&2
-	die "W=1: $(echo "$warnings" | wc -l) warning(s) in arch/x86/kvm or virt/kvm (log: $out/w1.log)"
-fi
+no_warnings "$out/w1.log" "W=1 build of arch/x86/kvm and virt/kvm" \
+	'^[^ ]*(arch/x86/kvm|virt/kvm)/[^ ]*: warning:'
 log "w1: arch/x86/kvm and virt/kvm build with W=1 without warnings ($(grep -c ' CC ' "$out/w1.log") files compiled)"
