@@ -24,8 +24,9 @@
 # The unit tests point it elsewhere: NESTED_DIR (build/nested),
 # NESTED_KVM (/dev/kvm), NESTED_PAGE_IDLE (page_idle's bitmap),
 # NESTED_CGROUP (/sys/fs/cgroup), NESTED_LOGS
-# (where the guest's console and the ager's output go), and
-# NESTED_UNDER_SWAP=1 (swap is set up already).
+# (where the guest's console and the ager's output go),
+# NESTED_UNDER_SWAP=1 (swap is set up already), and NESTED_POLL (seconds
+# between two looks at QEMU and the ager, 1).
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 nested=${NESTED_DIR:-$top/build/nested}
@@ -81,6 +82,7 @@ work=$(mktemp -d)
 # Under vmrun the nested guest's console and the ager's lines go to the run's
 # logs directory, where the host can follow them while the test runs.
 logs=${NESTED_LOGS:-/run/kvmlts/logs}
+poll=${NESTED_POLL:-1}
 [ -d "$logs" ] && [ -w "$logs" ] || logs=$work
 l2log=$logs/nested-l2.log
 agerlog=$logs/nested-ager.log
@@ -165,7 +167,7 @@ boot() {
 			kill -9 "$qpid"
 			break
 		fi
-		sleep 1
+		sleep "$poll"
 	done
 	wait "$qpid"
 	qrc=$?
@@ -173,9 +175,9 @@ boot() {
 	[ -n "$emu" ] || emu=$(emulator_signature "$l2log")
 	total=$(elapsed)
 	grep '^memverify:' "$l2log" | tail -n +$((seen + 1)) | while read -r line; do echo "[$total s] $line"; done
-	# The ager stops by itself once QEMU is gone.
+	# The ager stops by itself once QEMU is gone (give it up to 10 s).
 	if [ -n "$apid" ]; then
-		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$apid" 2>/dev/null || break; sleep 1; done
+		for _ in $(seq 100); do kill -0 "$apid" 2>/dev/null || break; sleep 0.1; done
 		kill "$apid" 2>/dev/null
 		wait "$apid"
 		apid=

@@ -48,7 +48,7 @@ class NestedGuestTest(unittest.TestCase):
         os.chmod(path, mode)
         return path
 
-    def qemu(self, guest=GOOD_GUEST, stat=GOOD_STAT, rc=0, sleep=1):
+    def qemu(self, guest=GOOD_GUEST, stat=GOOD_STAT, rc=0, sleep=0.3):
         """A fake qemu-system-x86_64: it checks that it runs in the cgroup
         the script made, prints the guest's lines, 'reclaims' and exits."""
         guest_file = self.write("guest.txt", guest)
@@ -81,7 +81,7 @@ echo "idle-ager: DONE passes={passes}"
                "NESTED_DIR": self.nested, "NESTED_KVM": os.path.join(self.d, "kvm"),
                "NESTED_PAGE_IDLE": os.path.join(self.d, "page_idle"),
                "NESTED_CGROUP": self.cgroup,
-               "NESTED_UNDER_SWAP": "1", "NESTED_LOGS": os.path.join(self.d, "logs")}
+               "NESTED_UNDER_SWAP": "1", "NESTED_POLL": "0.1", "NESTED_LOGS": os.path.join(self.d, "logs")}
         return subprocess.run(["bash", SCRIPT, "--kernel", os.path.join(self.d, "bzImage"),
                                "--passes", "2", *args],
                               env=env, capture_output=True, text=True, timeout=60)
