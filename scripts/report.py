@@ -37,6 +37,20 @@ def mode_text(results, rundir):
     return "\n".join(text)
 
 
+def failures_text(results, report_lines=12):
+    """The failed runs again, each with the start of its first kernel
+    report: printed just above the closing line, so that the end of a long
+    log (what CI shows) says what failed and why."""
+    text = []
+    for r in results:
+        if r["verdict"] not in ("FAIL", "CRASH"):
+            continue
+        text.append("failed: " + line_for(r))
+        for line in (r.get("reports") or [[]])[0][:report_lines]:
+            text.append("      | " + line)
+    return text
+
+
 def pass_rates(results):
     """'pass rate: test [mode] k/n' for every test that ran more than once."""
     runs = {}
@@ -68,7 +82,7 @@ def report(out, results, args, accel, tree):
     lines += pass_rates(results)
     with open(os.path.join(out, "summary.txt"), "w") as f:
         f.write("\n".join(lines) + "\n\n" + "\n".join(line_for(r) for r in results) + "\n")
-    print("\n".join(lines))
+    print("\n".join(lines + failures_text(results)))
     failed = counts["FAIL"] + counts["CRASH"]
     if not results:
         print("no tests ran")

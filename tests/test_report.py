@@ -65,7 +65,9 @@ class ReportTest(Scratch):
             {"test": "a", "run": "a", "mode": "tdp", "secs": 1, "verdict": "PASS", "reason": ""},
             {"test": "b", "run": "b", "mode": "tdp", "secs": 1, "verdict": "XFAIL", "reason": "x", "known": "k"},
             {"test": "c", "run": "c", "mode": "tdp", "secs": 1, "verdict": "SKIP", "reason": "s"},
-            {"test": "d", "run": "d", "mode": "shadow", "secs": None, "verdict": "CRASH", "reason": "r"},
+            {"test": "d", "run": "d", "mode": "shadow", "secs": None, "verdict": "CRASH", "reason": "r",
+             "reports": [["BUG: KCSAN: data-race in f / g", "", "write to 0x1 of 8 bytes by task 1 on cpu 0:"]
+                         + [f" frame{i}+0x1/0x2" for i in range(20)], ["BUG: second"]]},
             {"test": "e", "run": "e", "mode": "shadow", "secs": 9, "verdict": "FAIL", "reason": "f"},
         ]
         args = argparse.Namespace(flavor="debug", param=[])
@@ -73,7 +75,16 @@ class ReportTest(Scratch):
         with contextlib.redirect_stdout(out):
             rc = report.report(self.dir, results, args, "tcg", ("6.12.117-1~deb12u1", "abc123"))
         self.assertEqual(rc, 1)
-        self.assertEqual(out.getvalue().splitlines()[-1], "1 passed, 2 failed, 2 skipped")
+        printed = out.getvalue().splitlines()
+        self.assertEqual(printed[-1], "1 passed, 2 failed, 2 skipped")
+        # Above the closing line: each failure again, with the start of its
+        # first report, so that the end of the log says why.
+        tail = printed[-15:-1]
+        self.assertEqual(tail[0], "failed: CRASH d [shadow] (r; -)")
+        self.assertEqual(tail[1], "      | BUG: KCSAN: data-race in f / g")
+        self.assertEqual(tail[12], "      |  frame8+0x1/0x2")
+        self.assertEqual(tail[13], "failed: FAIL  e [shadow] (f; 9s)")
+        self.assertNotIn("BUG: second", out.getvalue())
         with open(self.path("summary.txt"), encoding="utf-8") as f:
             self.assertIn("CRASH d [shadow] (r; -)", f.read())
 
