@@ -14,7 +14,7 @@ VENDOR ?= debian debian-rt i386
 S := scripts
 
 .PHONY: help deps fetch tree export kernel w1 selftests selftests-cross checkpatch \
-	nested unit vmtest run check check-kcsan fresh-check bench baseline bisect-build vendor-build clean
+	nested unit vmtest run check check-kcsan fresh-check bench baseline bisect-build vendor-build mttcg-rates clean
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -96,6 +96,11 @@ bisect-build: kernel
 ## vendor-build      arch/x86/kvm as modules with Debian's own configs (generic, PREEMPT_RT) and i386; no warning
 vendor-build: tree
 	@for t in $(VENDOR); do $(S)/vendor-build.sh $$t || exit 1; done
+
+## mttcg-rates       pass rates (RUNS=10 per cell) of the race tests, single- vs multi-threaded TCG, patched vs base
+RUNS ?= 10
+mttcg-rates:
+	@$(S)/mttcg-rates.sh $(RUNS)
 
 ## baseline          run SUITE on FLAVOR and store the outcome in baseline/
 baseline: kernel selftests

@@ -47,7 +47,7 @@ def judge(rundir, mode, plan, tests, killed, allow, strict_skips=False, kvm=None
         log = os.path.join(rundir, "logs", run + ".log")
         res = {"test": name, "run": run, "mode": mode, "secs": None, "reports": [], "allowed": []}
         if seg is None:
-            res.update(verdict="CRASH" if not done else "FAIL",
+            res.update(verdict="CRASH" if not done else "FAIL", started=False,
                        reason=killed or "never started: the guest died earlier", console_tail=tail)
         elif not seg.ended:
             res.update(verdict="CRASH", reason=killed or "no status came back (guest crashed?)", console_tail=tail)

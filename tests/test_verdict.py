@@ -226,6 +226,8 @@ class JudgeTest(JudgeBase):
             ("set_memory_region_test", "PASS", ""),
             ("memslot_perf_test", "CRASH", killed),
             ("dirty_log_test", "CRASH", killed)])
+        # Killed while it ran, and never started: told apart (rates.py).
+        self.assertEqual([r.get("started") for r in res], [None, None, False])
 
     def test_panic_crashes_the_test_and_the_rest_never_start(self):
         names = ["kvm_page_table_test", "dirty_log_test"]
