@@ -83,6 +83,13 @@ if ! has_failed "series applies"; then
 			# shadow mode's rmaps age through the same code as legacy's.
 			vmsuite "aging suite (debug, lockless aging off)" tdp,legacy --suite aging \
 				--flavor debug --param kvm.lockless_aging=0
+			# vCPUs really in parallel (one host thread each): only shadow
+			# mode, the one where multi-threaded TCG passed every run
+			# (results/mttcg-rates.txt); the rmap lock and the lockless
+			# walks race there for real.
+			vmsuite "race tests (debug, shadow, multi-threaded TCG)" shadow \
+				--test mmu_stress_test_aging --test mmu_churn_test --flavor debug \
+				--tcg-threads multi --param kvm.lockless_aging=1
 		fi
 	fi
 	step "kernel build (kcsan)" "$S/build-kernel.sh" kcsan

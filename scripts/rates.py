@@ -25,7 +25,9 @@ def cells(label, path):
         info = json.load(f)
     rows = {}
     for r in info["results"]:
-        key = (label, info["flavor"], info["accel"], r["test"], r["mode"])
+        # vmrun calls multi-threaded TCG plain "tcg".
+        accel = "tcg-multi" if info["accel"] == "tcg" else info["accel"]
+        key = (label, info["flavor"], accel, r["test"], r["mode"])
         row = rows.setdefault(key, {"runs": 0, "passed": 0, "why": Counter()})
         if r.get("started") is False:
             row["why"]["not run (the boot died earlier)"] += 1

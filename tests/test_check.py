@@ -63,36 +63,39 @@ class CheckTest(unittest.TestCase):
 
     def test_all_pass(self):
         rc, last, _ = self.check("PASS PASS SKIP")
-        # 12 phases + 3 suites of (2 passed, 1 skipped)
-        self.assertEqual((rc, last), (0, "18 passed, 0 failed, 3 skipped"))
+        # 12 phases + 4 suites of (2 passed, 1 skipped)
+        self.assertEqual((rc, last), (0, "20 passed, 0 failed, 4 skipped"))
         with open(self.args) as f:
             runs = f.read().splitlines()
-        self.assertEqual(len(runs), 3)
+        self.assertEqual(len(runs), 4)
         self.assertTrue(all("--strict-skips" in r for r in runs))
-        self.assertIn("--flavor kcsan", runs[2], "the kcsan kernel's aging suite is part of make check")
-        self.assertIn("kvm.lockless_aging=1", runs[2])
+        self.assertIn("--flavor kcsan", runs[3], "the kcsan kernel's aging suite is part of make check")
+        self.assertIn("kvm.lockless_aging=1", runs[3])
+        # The race tests with vCPUs in parallel: shadow mode only.
+        self.assertIn("--modes shadow --", runs[2])
+        self.assertIn("--tcg-threads multi", runs[2])
         # Lockless aging off: the TDP MMU and the rmaps (legacy), not shadow.
         self.assertIn("--modes tdp,legacy --", runs[1])
         self.assertIn("kvm.lockless_aging=0", runs[1])
-        for r in (runs[0], runs[2]):
+        for r in (runs[0], runs[3]):
             self.assertIn("--modes tdp,legacy,shadow --", r)
 
     def test_counts_come_from_results_not_from_the_printed_line(self):
         rc, last, _ = self.check("PASS FAIL", line="2 passed, 0 failed, 0 skipped", rc=1)
         self.assertEqual(rc, 1)
-        self.assertEqual(last, "15 passed, 3 failed, 0 skipped")
+        self.assertEqual(last, "16 passed, 4 failed, 0 skipped")
 
     def test_runner_failure_without_failed_verdict_fails(self):
         rc, last, err = self.check("PASS", rc=1)
         self.assertEqual(rc, 1)
-        self.assertEqual(last, "15 passed, 3 failed, 0 skipped")
+        self.assertEqual(last, "16 passed, 4 failed, 0 skipped")
         self.assertIn("runner exit 1", err)
 
     def test_unknown_verdict_fails(self):
         rc, last, err = self.check("PASS MAYBE")
         self.assertEqual(rc, 1)
         self.assertIn("unknown verdict 'MAYBE'", err)
-        self.assertEqual(last, "12 passed, 3 failed, 0 skipped")
+        self.assertEqual(last, "12 passed, 4 failed, 0 skipped")
 
     def test_missing_results_fails(self):
         rc, last, err = self.check("none")

@@ -38,7 +38,7 @@ class RatesTest(unittest.TestCase):
         return rc, out.getvalue().splitlines()
 
     def test_cells_and_reasons(self):
-        multi = self.write("m.json", "debug", "tcg-multi", [
+        multi = self.write("m.json", "debug", "tcg", [
             result("mmu_stress_test", "tdp", "PASS"),
             result("mmu_stress_test", "tdp", "FAIL", "exit 254; vCPU 0: SHUTDOWN"),
             result("mmu_stress_test", "tdp", "FAIL", "exit 254; other"),
