@@ -13,8 +13,8 @@
 #                    base-debug is the unpatched base, as 'make baseline')
 #     RATES_QEMU     the qemu-system-x86_64 to use (default: the one in
 #                    PATH, Debian's); its version names the rows
-# The table goes to build/rates/table.txt (and stdout); each boot's logs
-# under build/rates/.  The selftests are the series' (build/selftests) on
+# The table goes to build/rates/table-STAMP.txt (and stdout); each boot's
+# logs under build/rates/VERSION-KERNEL-THREADS-STAMP/.  The selftests are the series' (build/selftests) on
 # both kernels: the same binaries, so only the kernel differs.
 . "$(dirname "$0")/lib.sh"
 runs=${1:-10}
@@ -36,6 +36,9 @@ done
 bin=$BUILD/rates/qemu-$version/bin
 mkdir -p "$bin"
 ln -sf "$qemu" "$bin/qemu-system-x86_64"
+# Each invocation's boots get their own directories: rates.py can add up
+# the runs of several invocations (QEMU=DIR/results.json ...).
+stamp=$(date -u +%Y%m%d-%H%M%S)
 targs=()
 for t in $tests; do targs+=(--test "$t"); done
 inputs=()
@@ -43,7 +46,7 @@ for k in $kernels; do
 	for th in $threads; do
 		jobs=3
 		[ "$th" = single ] || jobs=1
-		out=$BUILD/rates/$version-$k-$th
+		out=$BUILD/rates/$version-$k-$th-$stamp
 		rm -f "$out/results.json"
 		PATH=$bin:$PATH phase "rates: QEMU $version, $k kernel, $th-threaded TCG" \
 			python3 "$TOP/scripts/vmrun.py" "${targs[@]}" --modes "${modes// /,}" --flavor "$k" \
@@ -53,4 +56,4 @@ for k in $kernels; do
 		inputs+=("$version=$out/results.json")
 	done
 done
-python3 "$TOP/scripts/rates.py" "${inputs[@]}" | tee "$BUILD/rates/table.txt"
+python3 "$TOP/scripts/rates.py" "${inputs[@]}" | tee "$BUILD/rates/table-$stamp.txt"
