@@ -12,6 +12,7 @@ apart, as "not run".  Each cell lists the reasons of its failed runs, with
 their counts.
 """
 import json
+import re
 import sys
 from collections import Counter
 
@@ -37,6 +38,9 @@ def cells(label, path):
             row["passed"] += 1
         else:
             why = (r.get("reason") or "").split(";")[0].strip()
+            # A selftest's assertion: keep where it failed, drop the
+            # banner and the pid, so that equal failures add up.
+            why = re.sub(r" \| pid=.*", "", why.replace("==== Test Assertion Failure ==== | ", ""))
             row["why"][f"{r['verdict']}: {why}"[:110]] += 1
     return rows
 
