@@ -14,8 +14,9 @@
 #     RATES_QEMU     the qemu-system-x86_64 to use (default: the one in
 #                    PATH, Debian's); its version names the rows
 # The table goes to build/rates/table-STAMP.txt (and stdout); each boot's
-# logs under build/rates/VERSION-KERNEL-THREADS-STAMP/.  The selftests are the series' (build/selftests) on
-# both kernels: the same binaries, so only the kernel differs.
+# logs under build/rates/VERSION-KERNEL-THREADS-STAMP/.  The selftests are
+# the series' (build/selftests) on both kernels: the same binaries, so only
+# the kernel differs.
 . "$(dirname "$0")/lib.sh"
 runs=${1:-10}
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "usage: mttcg-rates.sh [RUNS] (a positive number, not '$runs')"

@@ -21,10 +21,10 @@ from suites import MODES
 MODE_ORDER = list(MODES)
 
 
-def cells(label, path):
+def add_cells(rows, label, path):
+    """Add the runs of one results.json to ROWS, keyed by cell."""
     with open(path, encoding="utf-8") as f:
         info = json.load(f)
-    rows = {}
     for r in info["results"]:
         # vmrun calls multi-threaded TCG plain "tcg".
         accel = "tcg-multi" if info["accel"] == "tcg" else info["accel"]
@@ -42,7 +42,6 @@ def cells(label, path):
             # banner and the pid, so that equal failures add up.
             why = re.sub(r" \| pid=.*", "", why.replace("==== Test Assertion Failure ==== | ", ""))
             row["why"][f"{r['verdict']}: {why}"[:110]] += 1
-    return rows
 
 
 def table(rows):
@@ -65,11 +64,7 @@ def main(argv):
     for arg in argv[1:]:
         label, path = arg.split("=", 1)
         try:
-            for key, row in cells(label, path).items():
-                old = rows.setdefault(key, {"runs": 0, "passed": 0, "why": Counter()})
-                old["runs"] += row["runs"]
-                old["passed"] += row["passed"]
-                old["why"].update(row["why"])
+            add_cells(rows, label, path)
         except (OSError, ValueError, KeyError) as e:
             print(f"rates: {path}: {e}", file=sys.stderr)
             return 2
