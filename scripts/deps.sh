@@ -29,19 +29,4 @@ PACKAGES=(
 	gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu libc6-dev-arm64-cross libc6-dev-riscv64-cross
 )
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-		missing+=("$p")
-done
-if [ ${#missing[@]} = 0 ]; then
-	log "deps: all ${#PACKAGES[@]} packages installed"
-	exit 0
-fi
-
-log "deps: missing: ${missing[*]}"
-[ "$(id -u)" = 0 ] || die "installing packages needs root; run as root, or: sudo apt-get install ${missing[*]}"
-run apt-get update -q ||
-	die "apt-get update failed: is Debian's archive reachable (see /etc/apt/sources.list*)?"
-DEBIAN_FRONTEND=noninteractive run apt-get install -y -q --no-install-recommends "${missing[@]}" ||
-	die "apt-get install failed for: ${missing[*]}"
+ensure_packages deps "${PACKAGES[@]}"

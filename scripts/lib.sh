@@ -42,10 +42,9 @@ phase() {
 
 # fetch_deb PACKAGE VERSION ARCH SHA256: the package's .deb in the cache,
 # downloaded from Debian's archive unless it is there already; prints its
-# path.  A file with another SHA-256 is moved aside to .bad (kept for a
-# look, never used) and stops the caller.
+# path.  One with another SHA-256 stops the caller (verify_sha256).
 fetch_deb() {
-	local pkg=$1 version=$2 arch=$3 want=$4 deb sum
+	local pkg=$1 version=$2 arch=$3 want=$4 deb
 	deb=$CACHE/${pkg}_${version/:/%3a}_$arch.deb
 	mkdir -p "$CACHE"
 	if [ ! -f "$deb" ]; then
@@ -55,12 +54,18 @@ fetch_deb() {
 		(cd "$CACHE" && run apt-get download "$pkg=$version" >&2) ||
 			die "download of $pkg $version failed: is Debian's archive reachable? ('apt-cache madison $pkg' lists the versions)"
 	fi
-	sum=$(sha256sum "$deb" | cut -d' ' -f1)
-	if [ "$sum" != "$want" ]; then
-		mv "$deb" "$deb.bad"
-		die "SHA-256 mismatch for $deb: got $sum, want $want (moved aside to $deb.bad)"
-	fi
+	verify_sha256 "$deb" "$want"
 	echo "$deb"
+}
+
+# verify_sha256 FILE SHA256: stop unless FILE has that SHA-256; a file with
+# another one is moved aside to FILE.bad (kept for a look, never used).
+verify_sha256() {
+	local sum
+	sum=$(sha256sum "$1" | cut -d' ' -f1)
+	[ "$sum" = "$2" ] && return 0
+	mv "$1" "$1.bad"
+	die "SHA-256 mismatch for $1: got $sum, want $2 (moved aside to $1.bad)"
 }
 
 # no_warnings LOG WHAT [REGEX]: stop, showing them, if the build log LOG
@@ -71,6 +76,28 @@ no_warnings() {
 	[ -z "$warnings" ] && return 0
 	echo "$warnings" >&2
 	die "$2: $(echo "$warnings" | wc -l) warning(s) (log: $1)"
+}
+
+# ensure_packages WHO PACKAGE...: apt-get install the Debian packages that
+# are not installed yet (root needed only then; no apt-get update when all
+# are there).  WHO names the caller in the messages.
+ensure_packages() {
+	local who=$1 p missing=()
+	shift
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	if [ ${#missing[@]} = 0 ]; then
+		log "$who: all $# packages installed"
+		return 0
+	fi
+	log "$who: missing: ${missing[*]}"
+	[ "$(id -u)" = 0 ] || die "installing packages needs root; run as root, or: sudo apt-get install ${missing[*]}"
+	run apt-get update -q ||
+		die "apt-get update failed: is Debian's archive reachable (see /etc/apt/sources.list*)?"
+	DEBIAN_FRONTEND=noninteractive run apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+		die "apt-get install failed for: ${missing[*]}"
 }
 
 need_linux() {

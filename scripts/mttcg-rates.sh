@@ -12,7 +12,9 @@
 #     RATES_KERNELS  debug base-debug   (flavors: build/kernel-FLAVOR;
 #                    base-debug is the unpatched base, as 'make baseline')
 #     RATES_QEMU     the qemu-system-x86_64 to use (default: the one in
-#                    PATH, Debian's); its version names the rows
+#                    PATH, Debian's 7.2; "10": QEMU 10.0 from
+#                    bookworm-backports, scripts/fetch-qemu10.sh); its
+#                    version names the rows
 # The table goes to build/rates/table-STAMP.txt (and stdout); each boot's
 # logs under build/rates/VERSION-KERNEL-THREADS-STAMP/.  The selftests are
 # the series' (build/selftests) on both kernels: the same binaries, so only
@@ -24,7 +26,11 @@ tests=${RATES_TESTS:-mmu_stress_test mmu_stress_test_aging}
 modes=${RATES_MODES:-tdp legacy shadow}
 threads=${RATES_THREADS:-single multi}
 kernels=${RATES_KERNELS:-debug base-debug}
-qemu=${RATES_QEMU:-$(command -v qemu-system-x86_64)} || die "no qemu-system-x86_64: run 'make deps'"
+case ${RATES_QEMU:-} in
+"") qemu=$(command -v qemu-system-x86_64) || die "no qemu-system-x86_64: run 'make deps'" ;;
+10) qemu=$("$TOP/scripts/fetch-qemu10.sh") ;;
+*) qemu=$RATES_QEMU ;;
+esac
 [ -x "$qemu" ] || die "RATES_QEMU=$qemu is not an executable"
 version=$("$qemu" --version | sed -n '1s/.*version \([0-9.]*\).*/\1/p')
 [ -n "$version" ] || die "cannot tell the version of $qemu"

@@ -1,7 +1,8 @@
 """The helpers of scripts/lib.sh that more than one script uses:
-no_warnings (w1-check.sh, vendor-build.sh) and fetch_deb (fetch-base.sh,
+no_warnings (w1-check.sh, vendor-build.sh), fetch_deb (fetch-base.sh,
 vendor-build.sh; its download and mismatch paths are also covered through
-fetch-base.sh in test_fetch_base.py)."""
+fetch-base.sh in test_fetch_base.py), verify_sha256 (fetch_deb,
+fetch-qemu10.sh) and ensure_packages (deps.sh, fetch-qemu10.sh)."""
 import hashlib
 import os
 import subprocess
@@ -19,8 +20,10 @@ class LibTest(unittest.TestCase):
         self.addCleanup(self.tmp.cleanup)
         self.d = self.tmp.name
 
-    def bash(self, script):
+    def bash(self, script, path=None):
         env = {**os.environ, "KVMLTS_CACHE": os.path.join(self.d, "cache")}
+        if path:
+            env["PATH"] = path + os.pathsep + env["PATH"]
         return subprocess.run(["bash", "-c", f'. "{LIB}"; {script}'], env=env,
                               capture_output=True, text=True, timeout=30)
 
@@ -68,6 +71,52 @@ class LibTest(unittest.TestCase):
         self.assertIn("SHA-256 mismatch", r.stderr)
         self.assertFalse(os.path.exists(deb))
         self.assertTrue(os.path.exists(deb + ".bad"))
+
+    def stub_apt(self, installed, uid):
+        """dpkg-query that knows INSTALLED, id -u printing UID, and an
+        apt-get that records its arguments in apt.log."""
+        bin_dir = os.path.join(self.d, "bin")
+        os.makedirs(bin_dir, exist_ok=True)
+        stubs = {
+            "dpkg-query": 'for p in %s; do [ "${@: -1}" = "$p" ] && '
+                          "{ echo 'install ok installed'; exit 0; }; done; exit 1"
+                          % " ".join(installed),
+            "id": f"echo {uid}",
+            "apt-get": f'echo "$*" >>{self.d}/apt.log',
+        }
+        for name, body in stubs.items():
+            path = os.path.join(bin_dir, name)
+            with open(path, "w") as f:
+                f.write("#!/bin/bash\n" + body + "\n")
+            os.chmod(path, 0o755)
+        return bin_dir
+
+    def apt_log(self):
+        path = os.path.join(self.d, "apt.log")
+        return open(path).read() if os.path.exists(path) else ""
+
+    def test_ensure_packages_installs_only_what_is_missing(self):
+        stubs = self.stub_apt(["gcc", "make"], 0)
+        r = self.bash("ensure_packages deps gcc make libfoo1 libbar2; echo went on", stubs)
+        self.assertEqual((r.returncode, r.stdout), (0, "went on\n"), r.stderr)
+        self.assertIn("deps: missing: libfoo1 libbar2", r.stderr)
+        self.assertEqual(self.apt_log(),
+                         "update -q\ninstall -y -q --no-install-recommends libfoo1 libbar2\n")
+
+    def test_ensure_packages_does_nothing_when_all_are_there(self):
+        stubs = self.stub_apt(["gcc", "make"], 1000)
+        r = self.bash("ensure_packages deps gcc make; echo went on", stubs)
+        self.assertEqual((r.returncode, r.stdout), (0, "went on\n"), r.stderr)
+        self.assertIn("deps: all 2 packages installed", r.stderr)
+        self.assertEqual(self.apt_log(), "")
+
+    def test_ensure_packages_without_root_says_what_to_install(self):
+        stubs = self.stub_apt(["gcc"], 1000)
+        r = self.bash("ensure_packages fetch-qemu10 gcc libfoo1; echo went on", stubs)
+        self.assertEqual(r.returncode, 1)
+        self.assertNotIn("went on", r.stdout)
+        self.assertIn("sudo apt-get install libfoo1", r.stderr)
+        self.assertEqual(self.apt_log(), "")
 
 
 if __name__ == "__main__":
