@@ -15,10 +15,12 @@
 #                    PATH, Debian's 7.2; "10": QEMU 10.0 from
 #                    bookworm-backports, scripts/fetch-qemu10.sh); its
 #                    version names the rows
+#     RATES_SELFTESTS  the selftest programs (default: the series',
+#                    build/selftests, on both kernels: the same binaries,
+#                    so only the kernel differs; build/selftests-base, from
+#                    'make baseline', runs the base's own tests)
 # The table goes to build/rates/table-STAMP.txt (and stdout); each boot's
-# logs under build/rates/VERSION-KERNEL-THREADS-STAMP/.  The selftests are
-# the series' (build/selftests) on both kernels: the same binaries, so only
-# the kernel differs.
+# logs under build/rates/VERSION-KERNEL-THREADS-STAMP/.
 . "$(dirname "$0")/lib.sh"
 runs=${1:-10}
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "usage: mttcg-rates.sh [RUNS] (a positive number, not '$runs')"
@@ -26,6 +28,8 @@ tests=${RATES_TESTS:-mmu_stress_test mmu_stress_test_aging}
 modes=${RATES_MODES:-tdp legacy shadow}
 threads=${RATES_THREADS:-single multi}
 kernels=${RATES_KERNELS:-debug base-debug}
+selftests=${RATES_SELFTESTS:-$BUILD/selftests}
+[ -d "$selftests" ] || die "no selftests in $selftests (make selftests; the base's: make baseline)"
 case ${RATES_QEMU:-} in
 "") qemu=$(command -v qemu-system-x86_64) || die "no qemu-system-x86_64: run 'make deps'" ;;
 10) qemu=$("$TOP/scripts/fetch-qemu10.sh") ;;
@@ -57,7 +61,8 @@ for k in $kernels; do
 		rm -f "$out/results.json"
 		PATH=$bin:$PATH phase "rates: QEMU $version, $k kernel, $th-threaded TCG" \
 			python3 "$TOP/scripts/vmrun.py" "${targs[@]}" --modes "${modes// /,}" --flavor "$k" \
-			--tcg-threads "$th" --jobs "$jobs" --repeat "$runs" --out "$out" || true
+			--tcg-threads "$th" --jobs "$jobs" --repeat "$runs" --selftests "$selftests" \
+			--out "$out" || true
 		# A boot that died leaves the runs it finished; none at all is an error.
 		[ -f "$out/results.json" ] || die "no results in $out: see its console logs"
 		inputs+=("$version=$out/results.json")

@@ -19,6 +19,7 @@
 #                     [--zram MIB] [--passes N] [--cpu MODEL]
 #                     [--ager-passes N] [--timeout SECONDS] [--boots N]
 #                     [--ager 0|1]   (0: no ager, to tell its part in a failure)
+#                     [--append "ARGS"]  (more of L2's kernel command line)
 # --limit 0: no memory limit (no reclaim, none required).
 #
 # The unit tests point it elsewhere: NESTED_DIR (build/nested),
@@ -34,8 +35,8 @@ nested=${NESTED_DIR:-$top/build/nested}
 # what goes wrong in the guest), else the kernel the test VM booted.
 kernel=$top/build/kernel-debug/arch/x86/boot/bzImage
 [ -r "$kernel" ] || kernel=${KVMLTS_KERNEL:-$kernel}
-mem=256 limit=160 zram=512 passes=4 cpu=qemu64,kvm=off ager_passes=3 timeout=600 boots=3 ager=1
-usage="usage: nested-guest.sh [--kernel BZIMAGE] [--mem MIB] [--limit MIB] [--zram MIB] [--passes N] [--cpu MODEL] [--ager-passes N] [--timeout S] [--boots N] [--ager 0|1]"
+mem=256 limit=160 zram=512 passes=4 cpu=qemu64,kvm=off ager_passes=3 timeout=600 boots=3 ager=1 append=
+usage="usage: nested-guest.sh [--kernel BZIMAGE] [--mem MIB] [--limit MIB] [--zram MIB] [--passes N] [--cpu MODEL] [--ager-passes N] [--timeout S] [--boots N] [--ager 0|1] [--append ARGS]"
 args=("$@")
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || { echo "$usage"; exit 2; }
@@ -50,6 +51,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2 ;;
 	--boots) boots=$2 ;;
 	--ager) ager=$2 ;;
+	--append) append=$2 ;;
 	*) echo "$usage"; exit 2 ;;
 	esac
 	shift 2
@@ -100,7 +102,7 @@ cgstat() { awk -v k="$1" '$1 == k { print $2 }' "$cg/memory.stat"; }
 cmd=(qemu-system-x86_64 -accel kvm -cpu "$cpu" -smp 1 -m "${mem}M"
 	-nographic -no-reboot -nodefaults -serial stdio
 	-kernel "$kernel" -initrd "$nested/initramfs.cpio"
-	-append "console=ttyS0 loglevel=4 panic=-1 MV_PASSES=$passes")
+	-append "console=ttyS0 loglevel=4 panic=-1 MV_PASSES=$passes${append:+ $append}")
 echo "nested-guest: L2 ${mem} MiB, -cpu $cpu, in a cgroup with memory.max ${limit} MiB, swap on zram ${zram} MiB"
 echo "\$ ${cmd[*]}"
 

@@ -57,9 +57,9 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=1, help="run each test N times in one boot")
     ap.add_argument("--accel", default="auto", choices=["auto", "tcg", "kvm"])
     ap.add_argument("--tcg-threads", default="single", choices=["single", "multi"],
-                    help="TCG with all vCPUs of a VM on one host thread (default: QEMU 7.2's "
-                    "multi-threaded TCG corrupts nested page tables under this load, see README) "
-                    "or one thread per vCPU")
+                    help="TCG with all vCPUs of a VM on one host thread (default: with one thread "
+                    "per vCPU, the race tests fail in the NPT modes on the base kernel too; "
+                    "results/mttcg-rates.txt) or one thread per vCPU")
     ap.add_argument("--jobs", type=int, default=len(MODES),
                     help="MMU modes booted at the same time (default: all of them)")
     ap.add_argument("--param", action="append", default=[], help="extra MOD.PARAM=VAL on the kernel command line, checked")

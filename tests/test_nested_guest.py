@@ -109,6 +109,12 @@ echo "idle-ager: DONE passes={passes}"
         with open(os.path.join(self.cgroup, cgs[0], "memory.max")) as f:
             self.assertEqual(f.read().strip(), "160M")
 
+    def test_append_goes_on_the_guest_command_line(self):
+        r = self.run_script("--append", "nolapic noapic")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with open(os.path.join(self.d, "qemu-args")) as f:
+            self.assertIn("MV_PASSES=2 nolapic noapic", f.read())
+
     def test_wrong_word_fails(self):
         self.qemu(guest=GOOD_GUEST.replace("passes=2 words=19922944 bad=0",
                                            "passes=2 words=19922944 bad=3"))

@@ -98,7 +98,7 @@ known = shadow: idle page tracking is slow: times out
         self.assertGreater(len(tests), 0)
         used = {g for t in tests.values() for g in t["groups"]}
         self.assertLessEqual(used, {"smoke", "mmu", "full", "demo", "aging", "base",
-                                     "bench", "bench-demo", "bench-lockstat", "nested"})
+                                     "bench", "bench-demo", "bench-lockstat", "nested", "repro"})
         for name, t in tests.items():
             with self.subTest(test=name):
                 self.assertTrue(t["groups"], "every test is in some group")
