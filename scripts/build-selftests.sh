@@ -16,7 +16,8 @@ riscv) karch=riscv cross=riscv64-linux-gnu- out=$BUILD/selftests-riscv ;;
 *) die "unknown selftest arch '$arch' (x86_64, arm64, riscv)" ;;
 esac
 [ -z "$cross" ] || command -v "${cross}gcc" >/dev/null || die "${cross}gcc not found: run 'make deps'"
-out=${dest:-$out}
+# Absolute: make -C changes directory before it reads these paths.
+out=$(realpath -m "${dest:-$out}")
 hdr=$out/headers
 mkdir -p "$out"
 
