@@ -38,9 +38,12 @@ def add_cells(rows, label, path):
             row["passed"] += 1
         else:
             why = (r.get("reason") or "").split(";")[0].strip()
-            # A selftest's assertion: keep where it failed, drop the
-            # banner and the pid, so that equal failures add up.
-            why = re.sub(r" \| pid=.*", "", why.replace("==== Test Assertion Failure ==== | ", ""))
+            # A selftest's assertion: keep the exit status and where it
+            # failed; drop what the test printed before the banner (on
+            # the same line), the banner and the pid, so that equal
+            # failures add up.
+            why = re.sub(r"^(exit \d+: )?.*==== Test Assertion Failure ==== \| ", r"\1", why)
+            why = re.sub(r" \| pid=.*", "", why)
             row["why"][f"{r['verdict']}: {why}"[:110]] += 1
 
 
