@@ -93,7 +93,10 @@ class LibTest(unittest.TestCase):
 
     def apt_log(self):
         path = os.path.join(self.d, "apt.log")
-        return open(path).read() if os.path.exists(path) else ""
+        if not os.path.exists(path):
+            return ""
+        with open(path) as f:
+            return f.read()
 
     def test_ensure_packages_installs_only_what_is_missing(self):
         stubs = self.stub_apt(["gcc", "make"], 0)
