@@ -3,8 +3,10 @@
 # triple-faults (results/mttcg-repro.txt).  vmrun starts QEMU with
 # -no-reboot, so a triple fault ends QEMU with nothing logged; this drops
 # -no-reboot and adds -d cpu_reset,guest_errors, so that the triple fault
-# becomes a reset and QEMU logs the state each CPU had, then stops QEMU
-# QEMU_TRIPLE_WAIT seconds later (default 5; before the VM boots again).  Use it as RATES_QEMU for
+# becomes a reset and QEMU logs the state each CPU had.  Any reset of the
+# guest (that one, or its reboot at the end of its plan) then stops QEMU
+# QEMU_TRIPLE_WAIT seconds later (default 2), before the VM boots again:
+# as with -no-reboot, the VM runs once.  Use it as RATES_QEMU for
 # mttcg-rates.sh, or first in PATH for vmrun.py.
 #     QEMU_REAL      the QEMU to run (default: /usr/bin/qemu-system-x86_64)
 #     QEMU_LOG_DIR   where the logs go (default: build/qemu-logs), one
@@ -19,16 +21,35 @@ args=()
 for a in "$@"; do
 	[ "$a" = -no-reboot ] || args+=("$a")
 done
-"$real" -d cpu_reset,guest_errors -D "$log" "${args[@]}" &
-qemu=$!
-trap 'kill $qemu 2>/dev/null' TERM INT
-while kill -0 "$qemu" 2>/dev/null; do
-	if grep -q "^Triple fault" "$log" 2>/dev/null; then
-		echo "qemu-triple-fault-log: triple fault, CPU state in $log" >&2
-		sleep "${QEMU_TRIPLE_WAIT:-5}"
-		kill "$qemu" 2>/dev/null
-		break
-	fi
-	sleep 1
-done
-wait "$qemu"
+resets() {
+	local n
+	n=$(grep -c "^CPU Reset" "$log" 2>/dev/null)
+	echo "${n:-0}"
+}
+
+# The watcher: QEMU will be this process ($$, exec below), so that whoever
+# kills "QEMU" kills QEMU itself.  QEMU resets every CPU before the guest
+# starts; a reset after that is the guest's.  Not on QEMU's console pipe.
+# QEMU, once exited, stays a zombie until its parent reaps it, which may
+# wait for the watcher's stderr to close first: a zombie is not alive.
+qemu_alive() {
+	local state
+	state=$(awk '$1 == "State:" { print $2 }' "/proc/$$/status" 2>/dev/null)
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+(
+	sleep 3
+	at_start=$(resets)
+	while qemu_alive; do
+		if [ "$(resets)" -gt "$at_start" ]; then
+			if grep -q "^Triple fault" "$log"; then
+				echo "qemu-triple-fault-log: triple fault, CPU state in $log" >&2
+			fi
+			sleep "${QEMU_TRIPLE_WAIT:-2}"
+			kill $$ 2>/dev/null
+			break
+		fi
+		sleep 1
+	done
+) >/dev/null &
+exec "$real" -d cpu_reset,guest_errors -D "$log" "${args[@]}"
