@@ -71,5 +71,6 @@ EOS
 fi
 missing=$(ldd "$dir/usr/bin/qemu-system-x86_64" | grep 'not found' || true)
 [ -z "$missing" ] || die "QEMU 10 in $dir lacks libraries: $missing"
-"$wrapper" --version | grep -q "version ${VERSION%%+*}" || die "$wrapper does not run"
+v=$("$wrapper" --version) || die "$wrapper --version failed (see above)"
+[[ $v == *"version ${VERSION%%+*}"* ]] || die "$wrapper is not QEMU ${VERSION%%+*}: $v"
 echo "$wrapper"

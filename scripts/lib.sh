@@ -80,7 +80,8 @@ no_warnings() {
 
 # ensure_packages WHO PACKAGE...: apt-get install the Debian packages that
 # are not installed yet (root needed only then; no apt-get update when all
-# are there).  WHO names the caller in the messages.
+# are there).  WHO names the caller in the messages.  Prints nothing on
+# stdout.
 ensure_packages() {
 	local who=$1 p missing=()
 	shift
@@ -94,9 +95,10 @@ ensure_packages() {
 	fi
 	log "$who: missing: ${missing[*]}"
 	[ "$(id -u)" = 0 ] || die "installing packages needs root; run as root, or: sudo apt-get install ${missing[*]}"
-	run apt-get update -q ||
+	# apt's progress to stderr: callers print a path on stdout.
+	run apt-get update -q >&2 ||
 		die "apt-get update failed: is Debian's archive reachable (see /etc/apt/sources.list*)?"
-	DEBIAN_FRONTEND=noninteractive run apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+	DEBIAN_FRONTEND=noninteractive run apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
 		die "apt-get install failed for: ${missing[*]}"
 }
 

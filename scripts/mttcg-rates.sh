@@ -30,26 +30,28 @@ threads=${RATES_THREADS:-single multi}
 kernels=${RATES_KERNELS:-debug base-debug}
 selftests=${RATES_SELFTESTS:-$BUILD/selftests}
 [ -d "$selftests" ] || die "no selftests in $selftests (make selftests; the base's: make baseline)"
+for k in $kernels; do
+	[ -f "$BUILD/kernel-$k/arch/x86/boot/bzImage" ] ||
+		die "no kernel $k in $BUILD/kernel-$k (debug: make kernel; base-debug: make baseline FLAVOR=debug builds it)"
+done
 case ${RATES_QEMU:-} in
 "") qemu=$(command -v qemu-system-x86_64) || die "no qemu-system-x86_64: run 'make deps'" ;;
 10) qemu=$("$TOP/scripts/fetch-qemu10.sh") ;;
 *) qemu=$RATES_QEMU ;;
 esac
-[ -x "$qemu" ] || die "RATES_QEMU=$qemu is not an executable"
+[ -f "$qemu" ] && [ -x "$qemu" ] || die "RATES_QEMU=$qemu is not an executable"
+qemu=$(readlink -f "$qemu")
 version=$("$qemu" --version | sed -n '1s/.*version \([0-9.]*\).*/\1/p')
 [ -n "$version" ] || die "cannot tell the version of $qemu"
-for k in $kernels; do
-	[ -f "$BUILD/kernel-$k/arch/x86/boot/bzImage" ] ||
-		die "no kernel $k in $BUILD/kernel-$k (debug: make kernel; base-debug: make baseline FLAVOR=debug builds it)"
-done
 
-# vmrun runs "qemu-system-x86_64" from PATH: put the chosen one first.
-bin=$BUILD/rates/qemu-$version/bin
-mkdir -p "$bin"
-ln -sf "$qemu" "$bin/qemu-system-x86_64"
 # Each invocation's boots get their own directories: rates.py can add up
 # the runs of several invocations (QEMU=DIR/results.json ...).
 stamp=$(date -u +%Y%m%d-%H%M%S)
+# vmrun runs "qemu-system-x86_64" from PATH: put the chosen one first (a
+# directory per invocation: two at once may use two QEMUs of one version).
+bin=$BUILD/rates/qemu-$version-$stamp/bin
+mkdir -p "$bin"
+ln -sf "$qemu" "$bin/qemu-system-x86_64"
 targs=()
 for t in $tests; do targs+=(--test "$t"); done
 inputs=()

@@ -82,7 +82,7 @@ class LibTest(unittest.TestCase):
                           "{ echo 'install ok installed'; exit 0; }; done; exit 1"
                           % " ".join(installed),
             "id": f"echo {uid}",
-            "apt-get": f'echo "$*" >>{self.d}/apt.log',
+            "apt-get": f'echo "$*" >>{self.d}/apt.log; echo "Get:1 {self.d} progress"',
         }
         for name, body in stubs.items():
             path = os.path.join(bin_dir, name)
