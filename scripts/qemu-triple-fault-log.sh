@@ -3,10 +3,10 @@
 # triple-faults (results/mttcg-repro.txt).  vmrun starts QEMU with
 # -no-reboot, so a triple fault ends QEMU with nothing logged; this drops
 # -no-reboot and adds -d cpu_reset,guest_errors, so that the triple fault
-# becomes a reset and QEMU logs the state each CPU had.  Any reset of the
-# guest (that one, or its reboot at the end of its plan) then stops QEMU
-# QEMU_TRIPLE_WAIT seconds later (default 2), before the VM boots again:
-# as with -no-reboot, the VM runs once.  Use it as RATES_QEMU for
+# becomes a reset and QEMU logs the state each CPU had.  The triple fault,
+# or any later reset of the guest (its reboot at the end of its plan),
+# then stops QEMU QEMU_TRIPLE_WAIT seconds later (default 2), before the VM
+# boots again: as with -no-reboot, the VM runs once.  Use it as RATES_QEMU for
 # mttcg-rates.sh, or first in PATH for vmrun.py.
 #     QEMU_REAL      the QEMU to run (default: /usr/bin/qemu-system-x86_64)
 #     QEMU_LOG_DIR   where the logs go (default: build/qemu-logs), one
@@ -28,8 +28,10 @@ resets() {
 }
 
 # The watcher: QEMU will be this process ($$, exec below), so that whoever
-# kills "QEMU" kills QEMU itself.  QEMU resets every CPU before the guest
-# starts; a reset after that is the guest's.  Not on QEMU's console pipe.
+# kills "QEMU" kills QEMU itself.  A triple fault stops it at once; any
+# other reset only once QEMU_TRIPLE_SETTLE seconds (default 20) have gone
+# by: QEMU and the firmware reset the CPUs several times at power-on (6
+# resets with 2 CPUs), later on a loaded machine.  Off QEMU's console pipe.
 # QEMU, once exited, stays a zombie until its parent reaps it, which may
 # wait for the watcher's stderr to close first: a zombie is not alive.
 qemu_alive() {
@@ -38,18 +40,19 @@ qemu_alive() {
 	[ -n "$state" ] && [ "$state" != Z ]
 }
 (
-	sleep 3
-	at_start=$(resets)
+	waited=0 at_start=
 	while qemu_alive; do
-		if [ "$(resets)" -gt "$at_start" ]; then
-			if grep -q "^Triple fault" "$log"; then
-				echo "qemu-triple-fault-log: triple fault, CPU state in $log" >&2
-			fi
-			sleep "${QEMU_TRIPLE_WAIT:-2}"
-			kill $$ 2>/dev/null
+		if grep -q "^Triple fault" "$log" 2>/dev/null; then
+			echo "qemu-triple-fault-log: triple fault, CPU state in $log" >&2
 			break
 		fi
+		[ -n "$at_start" ] || [ "$waited" -lt "${QEMU_TRIPLE_SETTLE:-20}" ] || at_start=$(resets)
+		[ -z "$at_start" ] || [ "$(resets)" -le "$at_start" ] || break
 		sleep 1
+		waited=$((waited + 1))
 	done
+	qemu_alive || exit 0
+	sleep "${QEMU_TRIPLE_WAIT:-2}"
+	kill $$ 2>/dev/null
 ) >/dev/null &
 exec "$real" -d cpu_reset,guest_errors -D "$log" "${args[@]}"

@@ -42,7 +42,7 @@ class TripleFaultLogTest(unittest.TestCase):
 
     def run_script(self, *args, event="none"):
         env = {**os.environ, "QEMU_REAL": self.qemu, "QEMU_LOG_DIR": os.path.join(self.d, "logs"),
-               "QEMU_TRIPLE_WAIT": "0", "FAKE_ARGS": os.path.join(self.d, "args"),
+               "QEMU_TRIPLE_WAIT": "0", "QEMU_TRIPLE_SETTLE": "2", "FAKE_ARGS": os.path.join(self.d, "args"),
                "FAKE_EVENT": event}
         start = time.monotonic()
         r = subprocess.run(["bash", SCRIPT, *args], env=env, capture_output=True, text=True,
