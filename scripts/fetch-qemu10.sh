@@ -51,7 +51,7 @@ libraries() {
 if [ ! -x "$wrapper" ]; then
 	debs=()
 	for d in "${DEBS[@]}"; do
-		debs+=("$(fetch_pool ${d% *} ${d#* })")
+		debs+=("$(fetch_pool "${d% *}" "${d#* }")")
 	done
 	# shellcheck disable=SC2046  # one package name per word
 	ensure_packages fetch-qemu10 $(libraries "${debs[@]}")
@@ -60,10 +60,12 @@ if [ ! -x "$wrapper" ]; then
 	for deb in "${debs[@]}"; do
 		dpkg-deb -x "$deb" "$dir.tmp"
 	done
-	# Its own firmware and ROMs first (-L), not QEMU 7.2's in /usr/share.
-	cat >"$dir.tmp/bin/qemu-system-x86_64" <<EOS
+	# Its own firmware and ROMs first (-L), not QEMU 7.2's in /usr/share;
+	# found from the wrapper's own place, so that build/ may move.
+	cat >"$dir.tmp/bin/qemu-system-x86_64" <<'EOS'
 #!/bin/sh
-exec "$dir/usr/bin/qemu-system-x86_64" -L "$dir/usr/share/qemu" -L "$dir/usr/share/seabios" "\$@"
+d=$(dirname "$(readlink -f "$0")")/..
+exec "$d/usr/bin/qemu-system-x86_64" -L "$d/usr/share/qemu" -L "$d/usr/share/seabios" "$@"
 EOS
 	chmod +x "$dir.tmp/bin/qemu-system-x86_64"
 	rm -rf "$dir"

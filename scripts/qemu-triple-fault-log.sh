@@ -11,6 +11,8 @@
 #     QEMU_REAL      the QEMU to run (default: /usr/bin/qemu-system-x86_64)
 #     QEMU_LOG_DIR   where the logs go (default: build/qemu-logs), one
 #                    qemu-STAMP-PID.log per QEMU
+#     QEMU_TRIPLE_SETTLE, QEMU_TRIPLE_WAIT   seconds (below; the tests
+#                    shorten them)
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 real=${QEMU_REAL:-/usr/bin/qemu-system-x86_64}
 case " $* " in *" --version "*|*" -version "*) exec "$real" "$@" ;; esac

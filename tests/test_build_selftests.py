@@ -53,7 +53,8 @@ class BuildSelftestsTest(unittest.TestCase):
         with open(os.path.join(bindir, "make"), "w") as f:
             f.write(FAKE_MAKE)
         os.chmod(os.path.join(bindir, "make"), 0o755)
-        self.env = {**os.environ, "PATH": bindir + ":" + os.environ["PATH"]}
+        self.env = {k: v for k, v in os.environ.items() if k not in ("BUILD", "KVMLTS_TREE")}
+        self.env["PATH"] = bindir + ":" + os.environ["PATH"]
 
     def test_relative_output_directory(self):
         r = subprocess.run(["bash", "scripts/build-selftests.sh", "x86_64", "build/selftests-base"],
