@@ -33,7 +33,8 @@ resets() {
 # kills "QEMU" kills QEMU itself.  A triple fault stops it at once; any
 # other reset only once QEMU_TRIPLE_SETTLE seconds (default 20) have gone
 # by: QEMU and the firmware reset the CPUs several times at power-on (6
-# resets with 2 CPUs), later on a loaded machine.  Off QEMU's console pipe.
+# resets with 2 CPUs), later on a loaded machine.  Its output goes to
+# /dev/null: holding QEMU's console pipe open would keep vmrun reading it.
 # QEMU, once exited, stays a zombie until its parent reaps it, which may
 # wait for the watcher's stderr to close first: a zombie is not alive.
 qemu_alive() {
